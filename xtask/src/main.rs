@@ -1,0 +1,50 @@
+//! Project automation, reached as `cargo xtask <command>` through the alias in `.cargo/config.toml`.
+//!
+//! Commands:
+//! - `codegen [--check]` — regenerate `crates/happyhorse-types/src/generated/` from `schemas/`;
+//!   with `--check`, change nothing and fail if any generated file is stale.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+mod codegen;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  codegen [--check]   regenerate crates/happyhorse-types/src/generated from schemas/
+                      (--check: change nothing, exit 1 if anything is stale)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["codegen"] => codegen::run(&workspace_root(), codegen::Mode::Write),
+        ["codegen", "--check"] => codegen::run(&workspace_root(), codegen::Mode::Check),
+        ["help" | "--help" | "-h"] => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask always lives one level below it.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits inside the workspace")
+        .to_path_buf()
+}
