@@ -34,8 +34,11 @@ pub fn is_han_ideograph(c: char) -> bool {
     )
 }
 
-/// Whether `prompt` is Chinese: at least half of its letters are Han ideographs
-/// (see the [module documentation](self) for the exact definition).
+/// Whether `prompt` is Chinese: at least half of its letters (characters with the Unicode
+/// `Alphabetic` property: Latin, Cyrillic, kana, hangul, Han, … — not digits, spaces or
+/// punctuation) are Han ideographs ([`is_han_ideograph`]), and there is at least one.
+/// Counting letters keeps a Chinese prompt Chinese when it holds numbers, punctuation or a few
+/// English words; Japanese, which mixes kanji with kana, is usually not Chinese by this rule.
 ///
 /// ```
 /// use happyhorse_core::validate::is_chinese;

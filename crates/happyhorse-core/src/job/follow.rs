@@ -1,0 +1,342 @@
+//! Following an existing job: polls, their answers, and the cancel call.
+
+use std::time::{Duration, Instant};
+
+use happyhorse_types::{CancelOutcome, CancelResponse, JobStatus, ResultResponse, StatusResponse};
+
+use super::Job;
+use super::state::{CancelStep, Follow, InFlight, Phase, State, Unrecognised};
+use crate::error::Error;
+use crate::event::{CancelStatus, Event};
+use crate::vocabulary::{self, Answer, JobState};
+use crate::{Outcome, PollContext, RequestKind, Response, Transmit, TransmitId};
+
+pub(super) fn next_transmit(
+    follow: &mut Follow,
+    id: TransmitId,
+    include_cost: bool,
+    now: Instant,
+) -> Option<Transmit> {
+    if follow.in_flight.is_some() {
+        return None;
+    }
+    let kind = match follow.cancel {
+        CancelStep::Wanted { not_before } if now >= not_before => {
+            follow.cancel = CancelStep::InFlight;
+            RequestKind::Cancel
+        }
+        _ if now >= follow.next_poll => follow.poll_kind(),
+        _ => return None,
+    };
+    follow.in_flight = Some(InFlight { id, kind });
+    Some(Transmit::for_job(
+        id,
+        kind,
+        &follow.request_id,
+        include_cost,
+    ))
+}
+
+impl Job {
+    fn follow(&mut self) -> Option<&mut Follow> {
+        match &mut self.state {
+            State::Follow(follow) => Some(follow),
+            _ => None,
+        }
+    }
+
+    pub(super) fn on_follow_response(
+        &mut self,
+        kind: RequestKind,
+        response: Response,
+        now: Instant,
+    ) {
+        let retry_after = response
+            .retry_after
+            .as_deref()
+            .and_then(|value| vocabulary::parse_retry_after(value, response.date.as_deref()));
+        let answer = match kind {
+            RequestKind::Cancel => return self.on_cancel_response(&response, retry_after, now),
+            RequestKind::Status => match vocabulary::read::<StatusResponse>(kind, &response) {
+                Answer::Ok(status) => Answer::Ok((vocabulary::state_from_status(&status), None)),
+                Answer::Api(error) => Answer::Api(error),
+                Answer::Garbled(error) => Answer::Garbled(error),
+            },
+            _ => match vocabulary::read::<ResultResponse>(kind, &response) {
+                Answer::Ok(result) => {
+                    Answer::Ok((vocabulary::state_from_result(&result), Some(result)))
+                }
+                Answer::Api(error) => Answer::Api(error),
+                Answer::Garbled(error) => Answer::Garbled(error),
+            },
+        };
+        match answer {
+            Answer::Ok((state, result)) => {
+                if let Some(follow) = self.follow() {
+                    follow.poll_failures = 0;
+                }
+                self.apply_state(state, result, retry_after, now);
+            }
+            Answer::Api(error) if !Error::Api(error.clone()).is_retryable() => {
+                let request_id = self.request_id().cloned();
+                self.finish(Outcome::Abandoned {
+                    request_id,
+                    error: Error::Api(error),
+                });
+            }
+            Answer::Api(error) => self.on_follow_failure(kind, Error::Api(error), retry_after, now),
+            Answer::Garbled(error) => self.on_follow_failure(kind, error, retry_after, now),
+        }
+    }
+
+    /// A retryable failure of a poll or cancel call.
+    pub(super) fn on_follow_failure(
+        &mut self,
+        kind: RequestKind,
+        error: Error,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        let retry = self.config.retry().clone();
+        let over_budget = self.retries_spent >= retry.budget();
+        let Some(follow) = self.follow() else { return };
+        let failures = if kind == RequestKind::Cancel {
+            &mut follow.cancel_failures
+        } else {
+            &mut follow.poll_failures
+        };
+        *failures += 1;
+        let attempts = *failures;
+        if attempts >= retry.max_attempts() || over_budget {
+            let error = Error::RetriesExhausted {
+                request: kind,
+                attempts,
+                last: Box::new(error),
+            };
+            if kind == RequestKind::Cancel {
+                // The job itself may be fine: report the failed cancel and keep following.
+                self.settle_cancel(CancelStatus::Failed(error));
+            } else {
+                let request_id = self.request_id().cloned();
+                self.finish(Outcome::Abandoned { request_id, error });
+            }
+            return;
+        }
+        self.retries_spent += 1;
+        let delay = retry.delay(attempts, retry_after, &mut self.rng);
+        let Some(follow) = self.follow() else { return };
+        if kind == RequestKind::Cancel {
+            follow.cancel = CancelStep::Wanted {
+                not_before: now + delay,
+            };
+        } else {
+            follow.next_poll = now + delay;
+        }
+        self.events.push_back(Event::Retrying {
+            request: kind,
+            retry: attempts,
+            delay,
+            reason: error,
+        });
+    }
+
+    fn on_cancel_response(
+        &mut self,
+        response: &Response,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        match vocabulary::read::<CancelResponse>(RequestKind::Cancel, response) {
+            Answer::Ok(answer) => {
+                let Some(follow) = self.follow() else { return };
+                follow.cancel_failures = 0;
+                if answer.outcome == CancelOutcome::Cancelled {
+                    return self.cancelled_by_service();
+                }
+                match answer.status {
+                    Some(JobStatus::InProgress) => self.settle_cancel(CancelStatus::TooLate),
+                    Some(JobStatus::Cancelled | JobStatus::Canceled) => self.cancelled_by_service(),
+                    Some(JobStatus::Completed | JobStatus::Succeeded | JobStatus::Failed) => {
+                        self.settle_cancel(CancelStatus::AlreadyFinished);
+                        if let Some(follow) = self.follow() {
+                            follow.phase = Phase::Finishing;
+                            follow.next_poll = now;
+                        }
+                    }
+                    // Not cancelled, and not told why: the next poll, right away, decides.
+                    _ => {
+                        follow.cancel = CancelStep::Verify;
+                        follow.next_poll = now;
+                    }
+                }
+            }
+            Answer::Api(error) if !Error::Api(error.clone()).is_retryable() => {
+                self.settle_cancel(CancelStatus::Failed(Error::Api(error)));
+            }
+            Answer::Api(error) => {
+                self.on_follow_failure(RequestKind::Cancel, Error::Api(error), retry_after, now)
+            }
+            Answer::Garbled(error) => {
+                self.on_follow_failure(RequestKind::Cancel, error, retry_after, now)
+            }
+        }
+    }
+
+    fn cancelled_by_service(&mut self) {
+        let request_id = self.request_id().cloned();
+        if self.cancel_pending() {
+            self.settle_cancel(CancelStatus::Cancelled);
+        }
+        self.finish(Outcome::Cancelled { request_id });
+    }
+
+    fn apply_state(
+        &mut self,
+        state: JobState,
+        result: Option<ResultResponse>,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        if !matches!(state, JobState::Unrecognised { .. })
+            && let Some(follow) = self.follow()
+        {
+            follow.unrecognised = None;
+        }
+        let verdict_pending = self.cancel_pending();
+        let Some(follow) = self.follow() else { return };
+        let awaiting_verdict = follow.cancel == CancelStep::Verify;
+        let request_id = follow.request_id.clone();
+        let previous = follow.phase;
+        let next_phase = match state {
+            JobState::Succeeded { output } => {
+                if verdict_pending {
+                    self.settle_cancel(CancelStatus::AlreadyFinished);
+                }
+                let result = result.unwrap_or_else(|| ResultResponse {
+                    request_id: Some(request_id.to_string()),
+                    status: JobStatus::Succeeded,
+                    output: Some(output.clone()),
+                    error: None,
+                    created_at: None,
+                    finished_at: None,
+                    cost: None,
+                });
+                return self.finish(Outcome::Succeeded {
+                    request_id,
+                    output,
+                    result: Box::new(result),
+                });
+            }
+            JobState::Failed { failure } => {
+                if verdict_pending {
+                    self.settle_cancel(CancelStatus::AlreadyFinished);
+                }
+                return self.finish(Outcome::Failed {
+                    request_id,
+                    failure,
+                });
+            }
+            JobState::Cancelled => return self.cancelled_by_service(),
+            JobState::Finished => {
+                if verdict_pending {
+                    // Do not send a cancel for a finished job; the result comes next.
+                    self.settle_cancel(CancelStatus::AlreadyFinished);
+                }
+                Phase::Finishing
+            }
+            JobState::Queued { position } => {
+                if awaiting_verdict {
+                    self.settle_cancel(CancelStatus::Refused);
+                }
+                let Some(follow) = self.follow() else { return };
+                follow.last_not_running = Some(now);
+                follow.running_since = None;
+                if previous != (Phase::Queued { position }) {
+                    self.events.push_back(Event::Queued { position });
+                }
+                Phase::Queued { position }
+            }
+            JobState::Running => {
+                if awaiting_verdict {
+                    self.settle_cancel(CancelStatus::TooLate);
+                }
+                let Some(follow) = self.follow() else { return };
+                if previous != Phase::Running {
+                    // It started somewhere between the last time it was seen waiting and now.
+                    follow.running_since = follow
+                        .last_not_running
+                        .map(|waiting| waiting + (now - waiting) / 2);
+                    self.events.push_back(Event::Running);
+                }
+                Phase::Running
+            }
+            JobState::Unrecognised { status } => {
+                if !self.track_unrecognised(status, now) {
+                    return;
+                }
+                Phase::Unknown
+            }
+        };
+        let Some(follow) = self.follow() else { return };
+        if std::mem::discriminant(&next_phase) == std::mem::discriminant(&previous) {
+            follow.polls_in_phase += 1;
+        } else {
+            follow.phase_since = now;
+            follow.polls_in_phase = 1;
+        }
+        follow.phase = next_phase;
+        let delay = if next_phase == Phase::Finishing {
+            Duration::ZERO
+        } else {
+            let context = PollContext::new(
+                follow.poll_phase(now),
+                follow.polls_in_phase,
+                now.saturating_duration_since(follow.phase_since),
+                now.saturating_duration_since(self.started),
+            );
+            let policy = self.config.poll();
+            let planned = policy.next_delay(&context, &mut self.rng);
+            match retry_after {
+                Some(asked) => planned.max(asked.min(policy.retry_after_max())),
+                None => planned,
+            }
+        };
+        if let State::Follow(follow) = &mut self.state {
+            follow.next_poll = now + delay;
+        }
+    }
+
+    /// Counts an unrecognised status; ends the job once the limit is passed.
+    /// Returns whether the job goes on.
+    fn track_unrecognised(&mut self, status: String, now: Instant) -> bool {
+        let (max_count, max_time) = self.config.unrecognised_limit();
+        let Some(follow) = self.follow() else {
+            return false;
+        };
+        let first_of_streak = follow.unrecognised.is_none();
+        let streak = follow.unrecognised.get_or_insert(Unrecognised {
+            status: status.clone(),
+            first_at: now,
+            count: 0,
+        });
+        streak.count += 1;
+        streak.status.clone_from(&status);
+        let (count, elapsed) = (streak.count, streak.elapsed(now));
+        if first_of_streak {
+            self.events.push_back(Event::Unrecognised {
+                status: status.clone(),
+            });
+        }
+        if count > max_count || elapsed > max_time {
+            let request_id = self.request_id().cloned();
+            let error = Error::UnrecognisedStatus {
+                status,
+                count,
+                elapsed,
+            };
+            self.finish(Outcome::Abandoned { request_id, error });
+            return false;
+        }
+        true
+    }
+}

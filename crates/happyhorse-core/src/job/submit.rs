@@ -1,0 +1,161 @@
+//! The submit: sent once, repeated only when the transport proves it never left.
+
+use std::time::Instant;
+
+use happyhorse_types::SubmitResponse;
+
+use super::Job;
+use super::state::{CancelStep, Follow, InFlight, Phase, State, Submit};
+use crate::error::{ApiErrorKind, Error};
+use crate::event::{CancelStatus, Event};
+use crate::outcome::SubmitUnknown;
+use crate::vocabulary::{self, Answer};
+use crate::{
+    Outcome, PollContext, PollPhase, RequestId, RequestKind, Response, Transmit, TransmitId,
+    TransportError,
+};
+
+pub(super) fn next_transmit(
+    submit: &mut Submit,
+    model_id: &str,
+    id: TransmitId,
+    now: Instant,
+) -> Option<Transmit> {
+    if submit.in_flight.is_some() || now < submit.not_before {
+        return None;
+    }
+    submit.in_flight = Some(InFlight {
+        id,
+        kind: RequestKind::Submit,
+    });
+    submit.last_sent_at = Some(now);
+    submit.attempts += 1;
+    Some(Transmit::submit(id, model_id, submit.body.clone()))
+}
+
+impl Job {
+    pub(super) fn on_submit_response(&mut self, response: Response, now: Instant) {
+        match vocabulary::read::<SubmitResponse>(RequestKind::Submit, &response) {
+            Answer::Ok(submitted) => match RequestId::new(submitted.request_id) {
+                Ok(request_id) => self.submitted(request_id, now),
+                Err(invalid) => self.submit_unknown(Error::InvalidRequestId(invalid)),
+            },
+            // A 5xx may come after the job was created: its fate is unknown.
+            Answer::Api(error) if error.kind == ApiErrorKind::ServerError => {
+                self.submit_unknown(Error::Api(error))
+            }
+            Answer::Api(error) => {
+                if self.cancel_pending() {
+                    self.settle_cancel(CancelStatus::NothingToCancel);
+                }
+                self.finish(Outcome::Rejected { error });
+            }
+            Answer::Garbled(error) => self.submit_unknown(error),
+        }
+    }
+
+    pub(super) fn on_submit_transport_error(&mut self, error: TransportError, now: Instant) {
+        if !error.is_not_sent() {
+            self.submit_unknown(Error::Transport(error));
+            return;
+        }
+        let State::Submit(submit) = &mut self.state else {
+            return;
+        };
+        if submit.cancel_requested || submit.deadline_passed {
+            let outcome = if submit.cancel_requested {
+                Outcome::Cancelled { request_id: None }
+            } else {
+                let deadline = self.deadline.map(|d| d - self.started).unwrap_or_default();
+                Outcome::DeadlineExceeded {
+                    request_id: None,
+                    deadline,
+                    last_phase: None,
+                }
+            };
+            if self.cancel_pending() {
+                self.settle_cancel(CancelStatus::NothingToCancel);
+            }
+            self.finish(outcome);
+            return;
+        }
+        submit.failures += 1;
+        let failures = submit.failures;
+        let retry = self.config.retry();
+        if failures >= retry.max_attempts() || self.retries_spent >= retry.budget() {
+            let error = Error::RetriesExhausted {
+                request: RequestKind::Submit,
+                attempts: failures,
+                last: Box::new(Error::Transport(error)),
+            };
+            self.finish(Outcome::Abandoned {
+                request_id: None,
+                error,
+            });
+            return;
+        }
+        self.retries_spent += 1;
+        let delay = retry.delay(failures, None, &mut self.rng);
+        submit.not_before = now + delay;
+        self.events.push_back(Event::Retrying {
+            request: RequestKind::Submit,
+            retry: failures,
+            delay,
+            reason: Error::Transport(error),
+        });
+    }
+
+    fn submitted(&mut self, request_id: RequestId, now: Instant) {
+        let State::Submit(submit) = &self.state else {
+            return;
+        };
+        let (cancel_requested, deadline_passed) = (submit.cancel_requested, submit.deadline_passed);
+        // The job cannot have started before the submit was sent.
+        let sent_at = submit.last_sent_at.unwrap_or(now);
+        self.events.push_back(Event::Submitted {
+            request_id: request_id.clone(),
+        });
+        if deadline_passed {
+            let deadline = self.deadline.map(|d| d - self.started).unwrap_or_default();
+            let outcome = Outcome::DeadlineExceeded {
+                request_id: Some(request_id),
+                deadline,
+                last_phase: Some(PollPhase::Submitted),
+            };
+            self.finish(outcome);
+            return;
+        }
+        let mut follow = Follow::new(request_id, Phase::Submitted, Some(sent_at), now);
+        let context = PollContext::new(
+            PollPhase::Submitted,
+            0,
+            std::time::Duration::ZERO,
+            now - self.started,
+        );
+        follow.next_poll = now + self.config.poll().next_delay(&context, &mut self.rng);
+        if cancel_requested {
+            follow.cancel = CancelStep::Wanted { not_before: now };
+        }
+        self.state = State::Follow(follow);
+    }
+
+    fn submit_unknown(&mut self, reason: Error) {
+        let State::Submit(submit) = &self.state else {
+            return;
+        };
+        let sent_at = submit.last_sent_at.unwrap_or(self.started);
+        let unknown = SubmitUnknown {
+            model_id: self.model_id.clone().unwrap_or_default(),
+            sent_at,
+            sent_after: sent_at - self.started,
+            attempts: submit.attempts,
+            body_bytes: submit.body.len(),
+            reason: reason.clone(),
+            cancel_requested: submit.cancel_requested,
+        };
+        if self.cancel_pending() {
+            self.settle_cancel(CancelStatus::Failed(reason));
+        }
+        self.finish(Outcome::SubmitOutcomeUnknown(Box::new(unknown)));
+    }
+}
