@@ -1,6 +1,71 @@
-//! A stateful RunComfy Model API on loopback, with faults on purpose. Not built yet (issue 4).
+//! A faithful, stateful RunComfy Model API on loopback, able to misbehave on purpose.
 //!
-//! Contract: behaves like the service as documented — endpoints, auth, queue, cancel, expiry, a
-//! storage host on a separate origin — binds 127.0.0.1 only, reproduces faults from a seed, and
-//! reports what clients did (duplicate submissions, authorization headers seen by the storage
-//! host). Depends on `happyhorse-types` and core's validation, never on `happyhorse-http`.
+//! [`Emulator::builder`] configures and starts two listeners: the API (`POST /v1/models/{model_id}`,
+//! `GET /v1/requests/{id}/status` and `/result`, `POST /v1/requests/{id}/cancel`, the model
+//! catalogue, and `GET /__emulator/stats`) and a storage host on another port that serves the
+//! output videos. Jobs queue for a configurable number of workers and run for a configurable
+//! (simulated) time; [`EmulatorBuilder::time_scale`] makes minutes pass in milliseconds.
+//! Faults ([`FaultKind`]) are injected per kind, rate and seed, reproducibly.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> anyhow::Result<()> {
+//! use happyhorse_emulator::{Emulator, FaultConfig};
+//!
+//! let emulator = Emulator::builder()
+//!     .time_scale(100.0)
+//!     .faults(FaultConfig { rate: 0.1, seed: 42, ..FaultConfig::default() })
+//!     .start()
+//!     .await?;
+//! println!("point the client at {}", emulator.base_url());
+//! assert_eq!(emulator.stats().submissions_total, 0);
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! See `docs/emulator.md` for every flag, the fault kinds, the stats format, and what differs
+//! from the real service.
+
+mod app;
+mod args;
+mod auth;
+mod body;
+mod builder;
+mod catalog;
+mod clock;
+mod duration;
+mod faults;
+mod images;
+mod query;
+mod queue;
+mod routes;
+mod server;
+mod stats;
+mod storage;
+mod validation;
+mod wire;
+
+pub use args::EmulatorArgs;
+pub use auth::ApiToken;
+pub use body::synthetic_byte;
+pub use builder::{AuthStatus, EmulatorBuilder, ErrorShape, ProcessingTime};
+pub use faults::{Endpoint, FaultConfig, FaultKind, FaultRecord};
+pub use server::RunningEmulator;
+pub use stats::{AuthorizationSeen, JobCounts, StatsSnapshot, StorageStats, body_key};
+
+/// Entry point: `Emulator::builder()…start().await`.
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder with defaults that behave like the real service (minutes-long jobs, no faults).
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// The MP4 every successful job's `output.video` serves (unless
+/// [`EmulatorBuilder::output_video`] replaces it): a small, playable H.264 clip rendered once by
+/// the project and checked in as `fixtures/horse.mp4`.
+pub const VIDEO_FIXTURE: &[u8] = storage::VIDEO_FIXTURE;
