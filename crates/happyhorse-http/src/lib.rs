@@ -1,6 +1,60 @@
-//! The async client for RunComfy's Model API. Not built yet (issue 5).
+//! The async client for RunComfy's Model API and the HappyHorse models: submit, follow, cancel,
+//! resume and download, with nothing lost, nothing paid twice and no token leaked.
 //!
-//! Contract: drives `happyhorse-core`'s state machine with reqwest and tokio (the only polling
-//! loop in the workspace). The API token is held in a secret type, never logged, never put in an
-//! error, and never sent to any origin but the API's own; downloads are atomic; no reqwest or hyper
-//! type appears in a public signature.
+//! It drives `happyhorse-core`'s sans-IO state machine with reqwest and tokio (the only polling
+//! loop in the workspace) and adds what only a real transport can do:
+//!
+//! - **[`Client`]**: `Client::builder()…build()` or [`Client::from_env`]; TLS by rustls (ring by
+//!   default, aws-lc-rs with the `aws-lc-rs` feature), no OpenSSL.
+//! - **Jobs**: [`Client::submit`] returns a [`JobHandle`] as soon as the service has given the job
+//!   its id; [`JobHandle::wait`], [`JobHandle::events`], [`JobHandle::cancel`] (with honest
+//!   outcomes); [`Client::job`] resumes following a job by id; [`Client::run`] = submit + wait.
+//!   A submit is resent only when it provably never reached the service.
+//! - **Images from anywhere**: [`ImageSource`] — a URL, a local file or bytes; local images are
+//!   checked and sent inline as `data:` URIs.
+//! - **Downloads**: [`Client::download`] streams to a partial file beside the destination,
+//!   checks the size, fsyncs and renames atomically, resumes with `Range`, and never sends the
+//!   API token to the storage host.
+//! - **Security**: the token is a secret (redacted from `Debug`, absent from errors and logs),
+//!   sent only to the API's own origin; plain `http://` is refused for non-loopback hosts while
+//!   a token is configured; JSON answers are size-limited before parsing.
+//! - **Errors**: one opaque [`Error`] with [`Error::kind`], [`Error::is_retryable`],
+//!   [`Error::status`], [`Error::request_id`] and [`Error::submit_may_have_reached_server`].
+//! - **Tracing**: a `job` span per job carrying `model` and `request_id`; retries, waits and state
+//!   changes at debug level; nothing secret in any field.
+//!
+//! ```no_run
+//! use happyhorse_http::{Client, ImageSource};
+//! use happyhorse_types::image_to_video::{ImageToVideo, ImageToVideoInput, Resolution};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::from_env()?;
+//! let image = ImageSource::parse("horse.png").into_field_value("image_url").await?;
+//! let input = ImageToVideoInput::new(image, "The horse trots towards the camera")
+//!     .duration(8)?
+//!     .resolution(Resolution::P720);
+//! let job = client.submit::<ImageToVideo>(&input).await?;
+//! println!("submitted {}", job.request_id()); // printed before waiting: never orphaned
+//! let result = job.wait().await?;
+//! let video = result.video_url().ok_or("no video in the output")?;
+//! client.download(video, "horse.mp4".as_ref(), Default::default()).await?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod config;
+mod download;
+mod driver;
+mod error;
+mod image;
+mod job;
+mod outcome;
+mod transport;
+
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
+pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
+pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
+pub use error::{Error, ErrorKind};
+pub use happyhorse_core::{CancelStatus, Event, Outcome, PollPolicy, RetryPolicy};
+pub use image::ImageSource;
+pub use job::{CancelResult, EventStream, JobHandle, JobResult};

@@ -1,0 +1,303 @@
+//! [`Client`] and its builder: configuration, and the requests that are not part of a job's life.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use happyhorse_core::{PollPolicy, RetryPolicy};
+
+use crate::config::{
+    BASE_URL_ENV_VARS, BaseUrl, DEFAULT_BASE_URL, TOKEN_ENV_VARS, Token, env_first,
+};
+use crate::download::{self, DownloadOptions, DownloadReport};
+use crate::error::{Error, ErrorKind};
+use crate::transport::{ApiTransport, Method};
+
+/// The default cap on a JSON answer from the API: far above any real one.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The async client for RunComfy's Model API.
+///
+/// Cheap to clone (an `Arc` inside); one client serves any number of concurrent jobs.
+///
+/// ```no_run
+/// use happyhorse_http::Client;
+/// use happyhorse_types::image_to_video::{ImageToVideo, ImageToVideoInput};
+///
+/// # async fn demo() -> Result<(), happyhorse_http::Error> {
+/// let client = Client::from_env()?;
+/// let input = ImageToVideoInput::new("https://example.com/horse.png", "The horse trots towards the camera");
+/// let result = client.run::<ImageToVideo>(&input).await?;
+/// if let Some(video) = result.video_url() {
+///     client.download(video, "horse.mp4".as_ref(), Default::default()).await?;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) api: ApiTransport,
+    /// For output files and image preflights: never carries the token.
+    pub(crate) storage: reqwest::Client,
+    pub(crate) poll_policy: PollPolicy,
+    pub(crate) retry_policy: RetryPolicy,
+    pub(crate) preflight_images: bool,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.api.base.to_string())
+            .field("token", &self.inner.api.token)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use happyhorse_http::Client;
+///
+/// let client = Client::builder()
+///     .token("my-token")
+///     .base_url("https://model-api.runcomfy.net")
+///     .request_timeout(Duration::from_secs(20))
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{client:?}").contains("my-token"));
+///
+/// // Plain HTTP is refused for a real host while a token is configured:
+/// let err = Client::builder().token("t").base_url("http://model-api.runcomfy.net").build().unwrap_err();
+/// assert_eq!(err.kind(), happyhorse_http::ErrorKind::Config);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    token: Option<String>,
+    base_url: Option<String>,
+    poll_policy: PollPolicy,
+    retry_policy: RetryPolicy,
+    request_timeout: Duration,
+    connect_timeout: Duration,
+    max_body_bytes: usize,
+    preflight_images: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            token: None,
+            base_url: None,
+            poll_policy: PollPolicy::default(),
+            retry_policy: RetryPolicy::default(),
+            request_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            preflight_images: false,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API token (kept in a secret type; never logged).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The API token, if any (for callers that read it from somewhere optional).
+    pub fn token_opt(mut self, token: Option<String>) -> Self {
+        self.token = token;
+        self
+    }
+
+    /// The API's base URL: an origin such as `https://model-api.runcomfy.net`, optionally ending
+    /// in `/v1` (RunComfy's CLI's convention). Defaults to [`DEFAULT_BASE_URL`].
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// How jobs are polled.
+    pub fn poll_policy(mut self, policy: PollPolicy) -> Self {
+        self.poll_policy = policy;
+        self
+    }
+
+    /// How failed status, result and cancel requests are retried (a submit is retried only when it
+    /// provably never reached the service).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// The time limit of one API request (default 30 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The time limit for opening a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest JSON answer the client reads before refusing it (default [`DEFAULT_MAX_BODY_BYTES`]).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Whether [`Client::submit`] first fetches and checks a remote `image_url` (default `false`):
+    /// it catches an unreachable or invalid image before a paid submit, at the cost of one download.
+    pub fn preflight_images(mut self, preflight: bool) -> Self {
+        self.preflight_images = preflight;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] for a malformed base URL, an empty token, or a plain `http://` base URL
+    /// on a non-loopback host while a token is configured (the token would cross the network in clear).
+    pub fn build(self) -> Result<Client, Error> {
+        install_crypto_provider();
+        let base = BaseUrl::parse(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let token = self.token.map(Token::new).transpose()?;
+        if token.is_some() && base.is_plain_http() && !base.is_loopback() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "refusing to send the API token over plain http to {base}; use https (plain http is allowed only for loopback)"
+                ),
+            ));
+        }
+        let api = ApiTransport::new(
+            base,
+            token,
+            self.request_timeout,
+            self.connect_timeout,
+            self.max_body_bytes,
+        )?;
+        let storage = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.request_timeout)
+            .user_agent(concat!("happyhorse/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!("building the download client: {}", e.without_url()),
+                )
+            })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api,
+                storage,
+                poll_policy: self.poll_policy,
+                retry_policy: self.retry_policy,
+                preflight_images: self.preflight_images,
+            }),
+        })
+    }
+}
+
+/// rustls needs one process-wide crypto provider; ring unless the `aws-lc-rs` feature picks the other.
+fn install_crypto_provider() {
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let provider = rustls::crypto::ring::default_provider();
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    // Already installed (by us or the application) is fine.
+    let _ = provider.install_default();
+}
+
+impl Client {
+    /// A builder with the defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment: the token from `RUNCOMFY_API_TOKEN` (or
+    /// `RUNCOMFY_TOKEN`, RunComfy's CLI's name), the base URL from `RUNCOMFY_BASE_URL` (or
+    /// `RUNCOMFY_MODEL_API_BASE`, which includes `/v1`), else [`DEFAULT_BASE_URL`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::Auth`] when no token is set; otherwise as [`ClientBuilder::build`].
+    pub fn from_env() -> Result<Self, Error> {
+        let (_, token) = env_first(&TOKEN_ENV_VARS).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Auth,
+                format!(
+                    "no API token: set {} (or {})",
+                    TOKEN_ENV_VARS[0], TOKEN_ENV_VARS[1]
+                ),
+            )
+        })?;
+        let mut builder = Self::builder().token(token);
+        if let Some((_, base)) = env_first(&BASE_URL_ENV_VARS) {
+            builder = builder.base_url(base);
+        }
+        builder.build()
+    }
+
+    /// The API base URL requests go to (no token in it).
+    pub fn base_url(&self) -> String {
+        self.inner.api.base.to_string()
+    }
+
+    /// Downloads a job's output file to `path` atomically: a failed or interrupted download never
+    /// leaves a truncated file at `path`; a later call resumes it. The API token is never sent.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Download`] (or a transport kind) when the file cannot be fetched or saved.
+    pub async fn download(
+        &self,
+        url: &str,
+        path: &std::path::Path,
+        options: DownloadOptions,
+    ) -> Result<DownloadReport, Error> {
+        download::download(&self.inner.storage, url, path, &options).await
+    }
+
+    /// The model catalogue (`GET /v1/models`), as the service describes it.
+    ///
+    /// # Errors
+    /// As any API request: transport, auth or protocol errors.
+    pub async fn models(&self) -> Result<serde_json::Value, Error> {
+        self.get_json("/v1/models?include_schema=false").await
+    }
+
+    /// One model's entry (`GET /v1/models/{id}`): display name, pricing, input schema.
+    ///
+    /// # Errors
+    /// As any API request; [`ErrorKind::Rejected`] for an unknown model id.
+    pub async fn model(&self, model_id: &str) -> Result<serde_json::Value, Error> {
+        self.get_json(&format!("/v1/models/{model_id}")).await
+    }
+
+    async fn get_json(&self, path: &str) -> Result<serde_json::Value, Error> {
+        let response = self
+            .inner
+            .api
+            .send(Method::Get, path, None)
+            .await
+            .map_err(|f| f.error)?;
+        let body: serde_json::Value = serde_json::from_slice(&response.body).map_err(|e| {
+            Error::new(
+                ErrorKind::Protocol,
+                format!("the service's answer is not JSON: {e}"),
+            )
+            .with_status(response.status)
+        })?;
+        if !(200..300).contains(&response.status) || body.get("error_code").is_some() {
+            return Err(crate::outcome::api_error(response.status, &response.body));
+        }
+        Ok(body)
+    }
+}

@@ -1,0 +1,207 @@
+//! The one loop: drives core's sans-IO [`Job`] with real requests and a real clock.
+//!
+//! Feed inputs (answers, transport failures, timeouts, commands), drain outputs (requests,
+//! events), re-arm one timer from `poll_timeout`. Everything the loop learns is published on a
+//! `watch` channel for [`JobHandle`](crate::JobHandle); events also go to an unbounded queue
+//! for [`JobHandle::events`](crate::JobHandle::events).
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use happyhorse_core::{
+    CancelStatus, Event, Job, Outcome, RequestId, Response, Transmit, TransportError,
+};
+use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
+
+use crate::transport::{ApiTransport, Method, RawResponse, SendFailure};
+
+/// What the handle can ask of a running job.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Cancel,
+}
+
+/// What the loop has learnt so far.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Progress {
+    pub(crate) request_id: Option<RequestId>,
+    pub(crate) cancel: Option<CancelStatus>,
+    pub(crate) outcome: Option<Outcome>,
+}
+
+/// The channels a [`JobHandle`](crate::JobHandle) holds.
+pub(crate) struct Channels {
+    pub(crate) commands: mpsc::UnboundedSender<Command>,
+    pub(crate) events: mpsc::UnboundedReceiver<Event>,
+    pub(crate) progress: watch::Receiver<Progress>,
+}
+
+/// Starts driving `job` on the current tokio runtime.
+pub(crate) fn spawn(job: Job, api: ApiTransport, model_id: &str) -> Channels {
+    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let initial = Progress {
+        request_id: job.request_id().cloned(),
+        ..Progress::default()
+    };
+    let (progress_tx, progress_rx) = watch::channel(initial);
+    let span = tracing::debug_span!("job", model = model_id, request_id = tracing::field::Empty);
+    if let Some(id) = job.request_id() {
+        span.record("request_id", id.as_str());
+    }
+    let driver = Driver {
+        job,
+        api,
+        commands: commands_rx,
+        events: events_tx,
+        progress: progress_tx,
+        span: span.clone(),
+    };
+    tokio::spawn(driver.run().instrument(span));
+    Channels {
+        commands: commands_tx,
+        events: events_rx,
+        progress: progress_rx,
+    }
+}
+
+struct Driver {
+    job: Job,
+    api: ApiTransport,
+    commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<Event>,
+    progress: watch::Sender<Progress>,
+    span: tracing::Span,
+}
+
+type Answer = (
+    happyhorse_core::TransmitId,
+    Result<RawResponse, SendFailure>,
+);
+
+impl Driver {
+    async fn run(mut self) {
+        let mut in_flight = FuturesUnordered::new();
+        let mut commands_open = true;
+        loop {
+            let now = Instant::now();
+            while let Some(transmit) = self.job.poll_transmit(now) {
+                in_flight.push(send(self.api.clone(), transmit));
+            }
+            self.publish();
+            if self.job.is_terminal() {
+                break;
+            }
+            let wake = self.job.poll_timeout().map(tokio::time::Instant::from_std);
+            tokio::select! {
+                Some((id, answer)) = in_flight.next() => {
+                    let now = Instant::now();
+                    match answer {
+                        Ok(raw) => self.job.handle_response(id, response(raw), now),
+                        Err(failure) => self.job.handle_transport_error(id, transport_error(failure), now),
+                    }
+                }
+                () = sleep_until(wake) => self.job.handle_timeout(Instant::now()),
+                command = self.commands.recv(), if commands_open => match command {
+                    Some(Command::Cancel) => self.job.cancel(Instant::now()),
+                    // Every handle is gone: stop following once nothing is in flight. The job itself
+                    // goes on at the service (a paid job is never cancelled behind the caller's back).
+                    None => commands_open = false,
+                },
+            }
+            if !commands_open && in_flight.is_empty() {
+                self.publish();
+                if let Some(id) = self.job.request_id() {
+                    // The caller stopped listening: make sure the id is not lost with it.
+                    tracing::warn!(request_id = %id, "no longer following job {id}; it continues on the service");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Forwards new events and publishes what changed.
+    fn publish(&mut self) {
+        while let Some(event) = self.job.poll_event() {
+            log_event(&event);
+            if let Event::Submitted { request_id } = &event {
+                self.span.record("request_id", request_id.as_str());
+            }
+            // The receiver may be gone (nobody listens to events): that is fine.
+            let _ = self.events.send(event);
+        }
+        let next = Progress {
+            request_id: self.job.request_id().cloned(),
+            cancel: self.job.cancel_status().cloned(),
+            outcome: self.job.outcome().cloned(),
+        };
+        self.progress.send_if_modified(|current| {
+            let changed = current.request_id != next.request_id
+                || current.cancel != next.cancel
+                || current.outcome != next.outcome;
+            if changed {
+                *current = next;
+            }
+            changed
+        });
+    }
+}
+
+async fn send(api: ApiTransport, transmit: Transmit) -> Answer {
+    let method = match transmit.method {
+        happyhorse_core::Method::Get => Method::Get,
+        happyhorse_core::Method::Post => Method::Post,
+    };
+    tracing::trace!(request = %transmit.kind, path = %transmit.path, "sending");
+    let answer = api.send(method, &transmit.path, transmit.body).await;
+    (transmit.id, answer)
+}
+
+async fn sleep_until(wake: Option<tokio::time::Instant>) {
+    match wake {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn response(raw: RawResponse) -> Response {
+    let mut response = Response::new(raw.status, raw.body);
+    if let Some(retry_after) = raw.retry_after {
+        response = response.with_retry_after(retry_after);
+    }
+    if let Some(date) = raw.date {
+        response = response.with_date(date);
+    }
+    response
+}
+
+fn transport_error(failure: SendFailure) -> TransportError {
+    let message = failure.error.to_string();
+    if failure.maybe_sent {
+        TransportError::MaybeSent(message)
+    } else {
+        TransportError::NotSent(message)
+    }
+}
+
+fn log_event(event: &Event) {
+    match event {
+        Event::Submitted { request_id } => tracing::debug!(%request_id, "submitted"),
+        Event::Queued { position } => tracing::debug!(?position, "queued"),
+        Event::Running => tracing::debug!("running"),
+        Event::Retrying {
+            request,
+            retry,
+            delay,
+            reason,
+        } => {
+            tracing::debug!(%request, retry, ?delay, %reason, "retrying");
+        }
+        Event::Unrecognised { status } => tracing::debug!(status, "unrecognised status"),
+        Event::Cancel(status) => tracing::debug!(?status, "cancel"),
+        Event::Finished(outcome) => tracing::debug!(%outcome, "finished"),
+        other => tracing::debug!(?other, "event"),
+    }
+}

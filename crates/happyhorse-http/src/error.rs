@@ -1,0 +1,224 @@
+//! The client's one error type: opaque, with predicates, and never carrying the API token.
+
+use std::fmt;
+
+/// What went wrong, broadly; decides what a caller (or the CLI's exit code) does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input breaks a rule; nothing was sent.
+    InvalidInput,
+    /// The client is misconfigured (base URL, token); nothing was sent.
+    Config,
+    /// The token is missing, expired or revoked (RunComfy `400004`, or HTTP 401).
+    Auth,
+    /// The request belongs to another account (`403001`).
+    PermissionDenied,
+    /// Unknown, deleted or expired request id (`404001`).
+    NotFound,
+    /// The account's balance cannot pay for the job (`400002`).
+    InsufficientBalance,
+    /// The service refused the request for another reason (e.g. `400001`, a schema violation).
+    Rejected,
+    /// Too many requests (HTTP 429), still after the retry budget.
+    RateLimited,
+    /// The service failed (5xx) or could not be reached, still after the retry budget.
+    Unavailable,
+    /// A request timed out.
+    Timeout,
+    /// The connection failed in another way.
+    Transport,
+    /// The service answered something this client cannot read (malformed or oversized body).
+    Protocol,
+    /// The job ran and failed; [`Error::service_error`] has the service's reason.
+    JobFailed,
+    /// The job was cancelled.
+    Cancelled,
+    /// The job did not finish before the client's deadline; it may still finish on the service.
+    DeadlineExceeded,
+    /// The submit may have reached the service but its answer was lost: a job may exist (and be
+    /// billed) without this client knowing its id. Check before resubmitting.
+    SubmitOutcomeUnknown,
+    /// Downloading or saving the output failed.
+    Download,
+}
+
+/// An error from the client.
+///
+/// Opaque by design: inspect it with [`kind`](Self::kind), [`is_retryable`](Self::is_retryable),
+/// [`status`](Self::status), [`request_id`](Self::request_id) and
+/// [`submit_may_have_reached_server`](Self::submit_may_have_reached_server). Its `Display` never
+/// includes the API token.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+    request_id: Option<String>,
+    service_code: Option<String>,
+    service_error: Option<serde_json::Value>,
+    submit_maybe_sent: Option<bool>,
+    retryable: bool,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                status: None,
+                request_id: None,
+                service_code: None,
+                service_error: None,
+                submit_maybe_sent: None,
+                retryable: false,
+            }),
+        }
+    }
+
+    /// A reqwest failure while doing `what`. The URL reqwest may mention never holds the token
+    /// (it travels in a header).
+    pub(crate) fn transport(what: &str, err: reqwest::Error) -> Self {
+        let kind = if err.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Transport
+        };
+        // The message carries reqwest's whole account (and its causes), so it is not also kept as
+        // `source()`: printing an error chain must not say the same thing twice.
+        let err = err.without_url();
+        let mut message = format!("{what}: {err}");
+        let mut cause = std::error::Error::source(&err);
+        while let Some(inner) = cause {
+            message.push_str(&format!(": {inner}"));
+            cause = inner.source();
+        }
+        let mut error = Self::new(kind, message);
+        error.inner.retryable = true;
+        error
+    }
+
+    pub(crate) fn map_message(mut self, message: String) -> Self {
+        self.inner.message = message;
+        self
+    }
+
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.inner.kind = kind;
+        self
+    }
+
+    pub(crate) fn retryable(mut self) -> Self {
+        self.inner.retryable = true;
+        self
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.inner.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.inner.request_id = Some(request_id.into());
+        self
+    }
+
+    pub(crate) fn with_service_code(mut self, code: impl Into<String>) -> Self {
+        self.inner.service_code = Some(code.into());
+        self
+    }
+
+    pub(crate) fn with_service_error(mut self, error: serde_json::Value) -> Self {
+        self.inner.service_error = Some(error);
+        self
+    }
+
+    pub(crate) fn with_submit_maybe_sent(mut self, maybe_sent: bool) -> Self {
+        self.inner.submit_maybe_sent = Some(maybe_sent);
+        self
+    }
+
+    /// What went wrong, broadly.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// Whether trying the same thing again later may succeed. A failed submit is retryable only
+    /// when it provably never reached the service.
+    pub fn is_retryable(&self) -> bool {
+        self.inner.retryable
+    }
+
+    /// The HTTP status the service (or the storage host) answered, if any.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The job's id, when the error concerns a job the service knows.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+
+    /// RunComfy's error code (`"400004"`, …), when the service sent one.
+    pub fn service_code(&self) -> Option<&str> {
+        self.inner.service_code.as_deref()
+    }
+
+    /// The service's own account of a failed job (a string or an object), when it sent one.
+    pub fn service_error(&self) -> Option<&serde_json::Value> {
+        self.inner.service_error.as_ref()
+    }
+
+    /// For a failed submit: `Some(true)` if the request may have reached the service (so a job
+    /// may exist and be billed), `Some(false)` if it provably did not; `None` for other requests.
+    pub fn submit_may_have_reached_server(&self) -> Option<bool> {
+        self.inner.submit_maybe_sent
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.message)?;
+        if let Some(id) = self
+            .inner
+            .request_id
+            .as_ref()
+            .filter(|id| !self.inner.message.contains(id.as_str()))
+        {
+            write!(f, " (request {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.inner.kind)
+            .field("message", &self.inner.message)
+            .field("status", &self.inner.status)
+            .field("request_id", &self.inner.request_id)
+            .field("service_code", &self.inner.service_code)
+            .field("submit_maybe_sent", &self.inner.submit_maybe_sent)
+            .field("retryable", &self.inner.retryable)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<happyhorse_core::validate::InputErrors> for Error {
+    fn from(errors: happyhorse_core::validate::InputErrors) -> Self {
+        Self::new(ErrorKind::InvalidInput, errors.to_string())
+    }
+}
+
+impl From<happyhorse_core::validate::InputError> for Error {
+    fn from(error: happyhorse_core::validate::InputError) -> Self {
+        Self::new(ErrorKind::InvalidInput, error.message)
+    }
+}

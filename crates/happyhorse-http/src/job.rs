@@ -1,0 +1,399 @@
+//! Jobs: submit, follow, wait, cancel, resume — and the one-shot status, result and cancel calls.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures::Stream;
+use happyhorse_core::validate::{is_image_field, validate_image_ref, validate_input};
+use happyhorse_core::{CancelStatus, Event, Job, JobConfig, Outcome, RequestId, oneshot};
+use happyhorse_types::{CancelOutcome, Model, ResultResponse, StatusResponse};
+use tokio::sync::{mpsc, watch};
+
+use crate::client::Client;
+use crate::driver::{self, Command, Progress};
+use crate::error::{Error, ErrorKind};
+use crate::outcome::{core_error, outcome_error};
+use crate::transport::Method;
+
+/// A job the client is following. Created by [`Client::submit`] (once the service has given the
+/// job its id) or [`Client::job`] (to follow an existing job).
+///
+/// Dropping a handle stops following the job; it never cancels it: a paid job keeps running at
+/// the service and can be picked up again with [`Client::job`].
+pub struct JobHandle<M: Model> {
+    request_id: RequestId,
+    commands: mpsc::UnboundedSender<Command>,
+    events: Option<mpsc::UnboundedReceiver<Event>>,
+    progress: watch::Receiver<Progress>,
+    _model: PhantomData<M>,
+}
+
+impl<M: Model> std::fmt::Debug for JobHandle<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobHandle")
+            .field("model", &M::SPEC.id)
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+/// A finished, successful job.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct JobResult<M: Model> {
+    /// The job's id.
+    pub request_id: String,
+    /// The model's output (URLs on the storage host).
+    pub output: M::Output,
+    /// The `/result` answer as the service sent it (timestamps, cost when asked for).
+    pub raw: ResultResponse,
+}
+
+impl<M: Model> JobResult<M> {
+    /// The output video's URL: `output.video`, else the first of `output.videos`.
+    pub fn video_url(&self) -> Option<&str> {
+        let output = self.raw.output.as_ref()?;
+        output
+            .get("video")
+            .and_then(|v| v.as_str())
+            .or_else(|| output.get("videos")?.as_array()?.first()?.as_str())
+    }
+}
+
+/// What asking to cancel did. Only queued jobs can be cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CancelResult {
+    /// The job was cancelled; nothing is billed.
+    Cancelled,
+    /// The job is already running: it cannot be cancelled, will finish, and will be billed.
+    TooLate,
+    /// The job had already finished; cancelling did nothing.
+    AlreadyFinished,
+    /// The submit had not been sent, so no job was created and nothing was sent.
+    NotSent,
+}
+
+impl CancelResult {
+    /// A sentence for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Cancelled => "cancelled; nothing will be billed",
+            Self::TooLate => {
+                "not cancelled: the job is already running and will be billed when it finishes"
+            }
+            Self::AlreadyFinished => "the job had already finished; nothing to cancel",
+            Self::NotSent => "cancelled before the submit was sent; no job was created",
+        }
+    }
+}
+
+impl<M: Model> JobHandle<M> {
+    fn new(request_id: RequestId, channels: driver::Channels) -> Self {
+        Self {
+            request_id,
+            commands: channels.commands,
+            events: Some(channels.events),
+            progress: channels.progress,
+            _model: PhantomData,
+        }
+    }
+
+    /// The job's id at the service.
+    pub fn request_id(&self) -> &str {
+        self.request_id.as_str()
+    }
+
+    /// The job's events as they happen (queued with position, running, retrying, finished …),
+    /// starting with those that happened before this call. Can be taken once; later calls give
+    /// an empty stream. The stream keeps the job followed even if the handle is dropped.
+    pub fn events(&mut self) -> EventStream {
+        EventStream {
+            events: self.events.take(),
+            _keep_following: self.commands.clone(),
+        }
+    }
+
+    /// Waits for the job to end.
+    ///
+    /// # Errors
+    /// [`ErrorKind::JobFailed`] (with the service's reason), [`ErrorKind::Cancelled`],
+    /// [`ErrorKind::DeadlineExceeded`] (the job may still finish: resume with [`Client::job`]),
+    /// or the error that made the client give up following it.
+    pub async fn wait(mut self) -> Result<JobResult<M>, Error> {
+        let outcome = self
+            .progress
+            .wait_for(|p| p.outcome.is_some())
+            .await
+            .map_err(|_| Error::new(ErrorKind::Protocol, "the job's driver stopped unexpectedly"))?
+            .outcome
+            .clone();
+        match outcome {
+            Some(Outcome::Succeeded {
+                request_id,
+                output,
+                result,
+            }) => {
+                let output =
+                    serde_json::from_value(serde_json::Value::Object(output)).map_err(|e| {
+                        Error::new(
+                            ErrorKind::Protocol,
+                            format!(
+                                "the job's output does not match the model's output schema: {e}"
+                            ),
+                        )
+                        .with_request_id(request_id.as_str())
+                    })?;
+                Ok(JobResult {
+                    request_id: request_id.to_string(),
+                    output,
+                    raw: *result,
+                })
+            }
+            Some(other) => Err(outcome_error(&other)),
+            None => Err(Error::new(
+                ErrorKind::Protocol,
+                "the job ended without an outcome",
+            )),
+        }
+    }
+
+    /// Asks the service to cancel the job and says honestly what happened.
+    ///
+    /// # Errors
+    /// When the cancel request itself failed (after retries) or the service refused it.
+    pub async fn cancel(&mut self) -> Result<CancelResult, Error> {
+        self.commands
+            .send(Command::Cancel)
+            .map_err(|_| Error::new(ErrorKind::Protocol, "the job is no longer followed"))?;
+        let progress = self
+            .progress
+            .wait_for(|p| p.cancel.as_ref().is_some_and(CancelStatus::is_settled))
+            .await;
+        let status = progress
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::Protocol,
+                    "the job's driver stopped before the cancel settled",
+                )
+            })?
+            .cancel
+            .clone();
+        cancel_result(status, Some(self.request_id.as_str()))
+    }
+}
+
+fn cancel_result(
+    status: Option<CancelStatus>,
+    request_id: Option<&str>,
+) -> Result<CancelResult, Error> {
+    let with_id = |e: Error| match request_id {
+        Some(id) => e.with_request_id(id),
+        None => e,
+    };
+    match status {
+        Some(CancelStatus::Cancelled) => Ok(CancelResult::Cancelled),
+        Some(CancelStatus::TooLate) => Ok(CancelResult::TooLate),
+        Some(CancelStatus::AlreadyFinished) => Ok(CancelResult::AlreadyFinished),
+        Some(CancelStatus::NothingToCancel) => Ok(CancelResult::NotSent),
+        Some(CancelStatus::Failed(error)) => Err(with_id(core_error(&error))),
+        Some(CancelStatus::Refused) => Err(with_id(Error::new(
+            ErrorKind::Rejected,
+            "the service refused to cancel the job",
+        ))),
+        Some(other) => Err(with_id(Error::new(
+            ErrorKind::Protocol,
+            format!("unexpected cancel status {other:?}"),
+        ))),
+        None => Err(with_id(Error::new(
+            ErrorKind::Protocol,
+            "the cancel did not settle",
+        ))),
+    }
+}
+
+/// The events of one job, as a [`Stream`].
+pub struct EventStream {
+    events: Option<mpsc::UnboundedReceiver<Event>>,
+    _keep_following: mpsc::UnboundedSender<Command>,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventStream")
+    }
+}
+
+impl Stream for EventStream {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        match self.events.as_mut() {
+            Some(events) => events.poll_recv(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+impl Client {
+    fn job_config(&self) -> JobConfig {
+        JobConfig::default()
+            .with_poll(self.inner.poll_policy.clone())
+            .with_retry(self.inner.retry_policy.clone())
+            .with_seed(fastrand::u64(..))
+    }
+
+    /// Validates `input` against the model's schema (and the rules a schema cannot hold), then
+    /// submits it. Returns as soon as the service has given the job its id.
+    ///
+    /// A submit is resent only when it provably never reached the service; otherwise the error is
+    /// [`ErrorKind::SubmitOutcomeUnknown`], because a blind retry could create and bill a second job.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] before anything is sent; the service's refusal (auth, balance,
+    /// …); or [`ErrorKind::SubmitOutcomeUnknown`].
+    pub async fn submit<M: Model>(&self, input: &M::Input) -> Result<JobHandle<M>, Error> {
+        let body = serde_json::to_value(input)
+            .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?;
+        self.submit_json::<M>(&body).await
+    }
+
+    /// Like [`submit`](Self::submit), for an input held as raw JSON (as the CLI reads it).
+    ///
+    /// # Errors
+    /// As [`submit`](Self::submit).
+    pub async fn submit_json<M: Model>(
+        &self,
+        input: &serde_json::Value,
+    ) -> Result<JobHandle<M>, Error> {
+        validate_input(M::SPEC, input)?;
+        self.preflight(input).await?;
+        let body = serde_json::to_vec(input)
+            .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?;
+        let job = Job::submit(M::SPEC.id, body, self.job_config(), Instant::now());
+        let mut channels = driver::spawn(job, self.inner.api.clone(), M::SPEC.id);
+        let progress = channels
+            .progress
+            .wait_for(|p| p.request_id.is_some() || p.outcome.is_some())
+            .await
+            .map_err(|_| Error::new(ErrorKind::Protocol, "the job's driver stopped unexpectedly"))?
+            .clone();
+        match (progress.request_id, progress.outcome) {
+            (Some(request_id), _) => Ok(JobHandle::new(request_id, channels)),
+            (None, Some(outcome)) => Err(outcome_error(&outcome)),
+            (None, None) => unreachable!("wait_for returned without its condition"),
+        }
+    }
+
+    /// Fetches and checks remote images first, when configured to.
+    async fn preflight(&self, input: &serde_json::Value) -> Result<(), Error> {
+        if !self.inner.preflight_images {
+            return Ok(());
+        }
+        let Some(fields) = input.as_object() else {
+            return Ok(());
+        };
+        for (field, value) in fields.iter().filter(|(f, _)| is_image_field(f)) {
+            if let Some(url) = value.as_str().filter(|u| !u.starts_with("data:")) {
+                validate_image_ref(field, url)?;
+                crate::image::preflight(&self.inner.storage, field, url).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Submits `input` and waits for the job to end: [`submit`](Self::submit) then [`JobHandle::wait`].
+    ///
+    /// # Errors
+    /// As [`submit`](Self::submit) and [`JobHandle::wait`].
+    pub async fn run<M: Model>(&self, input: &M::Input) -> Result<JobResult<M>, Error> {
+        self.submit::<M>(input).await?.wait().await
+    }
+
+    /// Follows an existing job by its id: after a restart, from another process, or after a
+    /// deadline passed. Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when `request_id` is not a valid id.
+    pub fn job<M: Model>(&self, request_id: &str) -> Result<JobHandle<M>, Error> {
+        let id = parse_id(request_id)?;
+        let job = Job::resume(id.clone(), self.job_config(), Instant::now());
+        Ok(JobHandle::new(
+            id,
+            driver::spawn(job, self.inner.api.clone(), M::SPEC.id),
+        ))
+    }
+
+    /// One `GET /v1/requests/{id}/status`.
+    ///
+    /// # Errors
+    /// The service's error ([`ErrorKind::NotFound`] for an unknown or expired id, …) or a transport error.
+    pub async fn status(&self, request_id: &str) -> Result<StatusResponse, Error> {
+        let id = parse_id(request_id)?;
+        let response = self.one_shot(oneshot::status(&id)).await?;
+        oneshot::read_status(&response).map_err(|e| core_error(&e).with_request_id(request_id))
+    }
+
+    /// One `GET /v1/requests/{id}/result` (with the cost when `include_cost`).
+    ///
+    /// # Errors
+    /// As [`status`](Self::status).
+    pub async fn result(
+        &self,
+        request_id: &str,
+        include_cost: bool,
+    ) -> Result<ResultResponse, Error> {
+        let id = parse_id(request_id)?;
+        let response = self.one_shot(oneshot::result(&id, include_cost)).await?;
+        oneshot::read_result(&response).map_err(|e| core_error(&e).with_request_id(request_id))
+    }
+
+    /// One `POST /v1/requests/{id}/cancel`, with the honest answer.
+    ///
+    /// # Errors
+    /// As [`status`](Self::status).
+    pub async fn cancel(&self, request_id: &str) -> Result<CancelResult, Error> {
+        let id = parse_id(request_id)?;
+        let response = self.one_shot(oneshot::cancel(&id)).await?;
+        let answer = oneshot::read_cancel(&response)
+            .map_err(|e| core_error(&e).with_request_id(request_id))?;
+        let status = answer
+            .status
+            .as_ref()
+            .map(happyhorse_types::JobStatus::as_str);
+        Ok(match (&answer.outcome, status) {
+            (CancelOutcome::Cancelled, _) => CancelResult::Cancelled,
+            (_, Some("completed" | "succeeded" | "failed" | "cancelled" | "canceled")) => {
+                CancelResult::AlreadyFinished
+            }
+            _ => CancelResult::TooLate,
+        })
+    }
+
+    async fn one_shot(
+        &self,
+        transmit: happyhorse_core::Transmit,
+    ) -> Result<happyhorse_core::Response, Error> {
+        let method = match transmit.method {
+            happyhorse_core::Method::Get => Method::Get,
+            happyhorse_core::Method::Post => Method::Post,
+        };
+        let raw = self
+            .inner
+            .api
+            .send(method, &transmit.path, transmit.body)
+            .await
+            .map_err(|f| f.error)?;
+        let mut response = happyhorse_core::Response::new(raw.status, raw.body);
+        if let Some(retry_after) = raw.retry_after {
+            response = response.with_retry_after(retry_after);
+        }
+        Ok(response)
+    }
+}
+
+fn parse_id(request_id: &str) -> Result<RequestId, Error> {
+    RequestId::new(request_id).map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))
+}
