@@ -1,11 +1,67 @@
-//! The `happyhorse` command. Not built yet (issue 6): this placeholder says so and exits.
+//! `happyhorse`: HappyHorse 1.0 image-to-video on RunComfy's Model API, from a terminal.
 //!
-//! Contract: validates before it submits (bad input exits 65 having sent nothing), prints the
-//! request id the moment it is known, and maps every failure to a documented exit code in one place.
+//! `main` only parses, runs and turns the outcome into an exit code; see `exit.rs` for the codes.
+
+mod cli;
+mod cmd;
+mod exit;
+mod exit_http;
+mod image;
+mod input;
+mod interrupt;
+mod output;
+mod report;
+mod service;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    eprintln!("happyhorse: the command-line tool is not built yet (see issue 6); nothing was done");
-    ExitCode::from(2)
+    let cli = match cli::Cli::try_parse_full() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // --help and --version are "errors" to clap; everything else is a usage error.
+            let code = if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.global.verbose);
+    let output = output::Output::new(&cli.global);
+    match run(cli, output) {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => ExitCode::from(output.report_error(&error)),
+    }
+}
+
+fn run(cli: cli::Cli, output: output::Output) -> anyhow::Result<ExitCode> {
+    cmd::dispatch(cli, output).map(ExitCode::from)
+}
+
+/// `-v`: debug logs on stderr, `-vv`: trace (HTTP level); `RUST_LOG` overrides both.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => return,
+        1 => "happyhorse=debug,happyhorse_http=debug,happyhorse_emulator=info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// `happyhorse … | head` closing the pipe early is not a failure.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

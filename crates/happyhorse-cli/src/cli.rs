@@ -1,0 +1,390 @@
+//! The command line, declared once with clap: every command, flag and help text. `--help`,
+//! shell completions and the man page are all generated from these definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+use happyhorse_emulator::EmulatorArgs;
+
+use crate::exit::EXIT_CODES_HELP;
+
+const ROOT_AFTER_HELP: &str = "\
+Examples:
+  # Offline, against the built-in emulator (no token, nothing billed):
+  happyhorse run --emulator --image examples/horse.png --prompt \"The horse trots\" -o horse.mp4
+  # On RunComfy (token from RUNCOMFY_API_TOKEN):
+  happyhorse run --image photo.jpg --prompt \"She smiles and waves\" --duration 8 --resolution 720P
+  # Check an input without sending it:
+  happyhorse validate request.json
+
+Environment:
+  RUNCOMFY_API_TOKEN, RUNCOMFY_TOKEN       the API token (or --token-file)
+  RUNCOMFY_BASE_URL, RUNCOMFY_MODEL_API_BASE  the API base URL (default https://model-api.runcomfy.net)
+  NO_COLOR                                 no colour in human output
+";
+
+/// HappyHorse 1.0 image-to-video on RunComfy's Model API, from a terminal.
+#[derive(Debug, Parser)]
+#[command(
+    name = "happyhorse",
+    version,
+    about,
+    after_help = ROOT_AFTER_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+impl Cli {
+    /// The command with its full `--help` epilogue (examples, environment, exit codes); used for
+    /// parsing, completions and the man page alike.
+    pub(crate) fn command_full() -> clap::Command {
+        use clap::CommandFactory as _;
+        Self::command().after_long_help(format!("{ROOT_AFTER_HELP}\n{EXIT_CODES_HELP}"))
+    }
+
+    /// Parses the process arguments.
+    pub(crate) fn try_parse_full() -> Result<Self, clap::Error> {
+        use clap::FromArgMatches as _;
+        let matches = Self::command_full().try_get_matches()?;
+        Self::from_arg_matches(&matches)
+    }
+}
+
+/// Flags every command takes.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct GlobalArgs {
+    /// API base URL: an origin, or RunComfy's CLI style `…/v1` [env: RUNCOMFY_BASE_URL, RUNCOMFY_MODEL_API_BASE]
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+
+    /// Read the API token from this file (first line) instead of RUNCOMFY_API_TOKEN / RUNCOMFY_TOKEN
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) token_file: Option<PathBuf>,
+
+    /// Machine-readable output: one JSON object (NDJSON events for `run` and `wait`) on stdout
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    /// More detail on stderr (-vv: HTTP-level tracing)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+
+    /// Only errors on stderr; results still go to stdout
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Validate, submit, follow, fetch the result and download the video
+    #[command(after_help = "\
+Examples:
+  happyhorse run --emulator --image examples/horse.png --prompt \"The horse trots\" -o horse.mp4
+  happyhorse run --image https://example.com/cat.webp --prompt \"The cat yawns\" --no-download
+  happyhorse run --input request.json --set seed=42 --json | jq -c .
+
+Ctrl-C cancels a queued job; a running job cannot be cancelled (it finishes and is billed):
+the command then prints `happyhorse wait ID` to resume, and exits with 130.")]
+    Run(RunArgs),
+
+    /// Validate and submit; print the request id at once and exit
+    Submit(SubmitArgs),
+
+    /// Show a job's status (and queue position)
+    Status(JobArgs),
+
+    /// Show a job's result (output URLs, or the service's error)
+    Result(JobArgs),
+
+    /// Cancel a queued job (a running job cannot be cancelled)
+    Cancel(JobArgs),
+
+    /// Resume following a job, then download its video
+    Wait(WaitArgs),
+
+    /// Check an input offline, reporting every broken rule at once; sends nothing
+    #[command(after_help = "\
+Examples:
+  happyhorse validate request.json
+  cat request.json | happyhorse validate -
+  happyhorse validate --image photo.jpg --prompt \"…\" --duration 16   # exit 65, names the field")]
+    Validate(ValidateArgs),
+
+    /// Print the model's checked-in JSON Schema
+    Schema(SchemaArgs),
+
+    /// The model catalogue, with prices
+    Models(ModelsArgs),
+
+    /// Run the RunComfy API emulator in the foreground (Ctrl-C stops it)
+    Emulator(EmulatorCommandArgs),
+
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff) for `happyhorse`
+    Man,
+}
+
+/// Where the input comes from. Layers merge in this order, later ones winning per field:
+/// `--input` file, `--set` pairs, then the named flags.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Input")]
+pub(crate) struct InputArgs {
+    /// The image: an https:// URL, a local JPEG/PNG/WEBP file (checked, sent inline), or `-` for image bytes on stdin
+    #[arg(long, value_name = "URL|PATH|-")]
+    pub(crate) image: Option<String>,
+
+    /// What should happen in the video (≤ 5000 characters, ≤ 2500 if Chinese)
+    #[arg(long, value_name = "TEXT", conflicts_with = "prompt_file")]
+    pub(crate) prompt: Option<String>,
+
+    /// Read the prompt from a file (`-`: stdin)
+    #[arg(long, value_name = "PATH|-")]
+    pub(crate) prompt_file: Option<String>,
+
+    /// Output resolution: 720P or 1080P [default: 1080P]
+    #[arg(long, value_name = "RES")]
+    pub(crate) resolution: Option<String>,
+
+    /// Video length in seconds, 3 to 15 [default: 5]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub(crate) duration: Option<String>,
+
+    /// Random seed, 0 to 2147483647 [default: 0]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub(crate) seed: Option<String>,
+
+    /// Add a watermark [default: false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) watermark: Option<bool>,
+
+    /// Start from this JSON object (RunComfy's CLI convention; `-`: stdin)
+    #[arg(long = "input", value_name = "FILE.json|-")]
+    pub(crate) input_file: Option<String>,
+
+    /// Set any field; VALUE is parsed as JSON if it parses, else taken as a string (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) set: Vec<String>,
+}
+
+/// Which service a job command talks to.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Service")]
+pub(crate) struct ServiceArgs {
+    /// Start the emulator in this process and use it (no token, nothing billed; it stops when the command ends)
+    #[arg(long, conflicts_with = "base_url")]
+    pub(crate) emulator: bool,
+
+    /// With --emulator: how many times faster than real time jobs run
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value_t = 60.0,
+        requires = "emulator"
+    )]
+    pub(crate) emulator_time_scale: f64,
+
+    /// Poll at this fixed interval (e.g. 2s, 500ms) instead of the adaptive schedule [default with --emulator: 200ms]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub(crate) poll_interval: Option<std::time::Duration>,
+}
+
+/// Where and whether the video is saved.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct DownloadArgs {
+    /// Save the video here [default: <request_id>.mp4 in the current directory]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "PATH",
+        conflicts_with = "no_download"
+    )]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Do not download; print the output URL
+    #[arg(long)]
+    pub(crate) no_download: bool,
+
+    /// Stop following after this long (e.g. 90s, 10m, 1h) [default: 30m]; the job keeps running — resume with `wait`
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub(crate) timeout: Option<std::time::Duration>,
+}
+
+/// `happyhorse run`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) download: DownloadArgs,
+
+    /// Submit, print the request id, and exit without following (same as `submit`)
+    #[arg(long, conflicts_with_all = ["output", "no_download", "timeout"])]
+    pub(crate) no_wait: bool,
+
+    #[command(flatten)]
+    pub(crate) service: ServiceArgs,
+}
+
+/// `happyhorse submit`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SubmitArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) service: ServiceArgs,
+}
+
+/// `happyhorse status|result|cancel ID`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct JobArgs {
+    /// The request id printed by `run` or `submit`
+    #[arg(value_name = "REQUEST_ID")]
+    pub(crate) request_id: String,
+
+    #[command(flatten)]
+    pub(crate) service: ServiceArgs,
+}
+
+/// `happyhorse wait ID`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct WaitArgs {
+    /// The request id printed by `run` or `submit`
+    #[arg(value_name = "REQUEST_ID")]
+    pub(crate) request_id: String,
+
+    #[command(flatten)]
+    pub(crate) download: DownloadArgs,
+
+    #[command(flatten)]
+    pub(crate) service: ServiceArgs,
+}
+
+/// `happyhorse validate`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ValidateArgs {
+    /// A JSON input object to check (`-`: stdin); same as --input
+    #[arg(value_name = "FILE|-", conflicts_with = "input_file")]
+    pub(crate) file: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// Which schema `happyhorse schema` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SchemaKind {
+    /// The request body (what `--input` and `--set` fill)
+    #[default]
+    Input,
+    /// The `output` object of a finished job's result
+    Output,
+}
+
+/// `happyhorse schema`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SchemaArgs {
+    /// Which schema
+    #[arg(value_enum, default_value_t = SchemaKind::Input)]
+    pub(crate) which: SchemaKind,
+}
+
+/// `happyhorse models`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ModelsArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<ModelsCommand>,
+
+    #[command(flatten)]
+    pub(crate) service: ServiceArgs,
+}
+
+/// `happyhorse models list|get`.
+#[derive(Debug, Clone, Subcommand)]
+pub(crate) enum ModelsCommand {
+    /// Every model, with its price (the default)
+    List,
+    /// One model's details
+    Get {
+        /// A model id, e.g. happyhorse/happyhorse-1.0/image-to-video
+        #[arg(value_name = "MODEL_ID")]
+        id: String,
+    },
+}
+
+/// `happyhorse emulator`: the emulator crate's own flags.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct EmulatorCommandArgs {
+    #[command(flatten)]
+    pub(crate) emulator: EmulatorArgs,
+}
+
+/// `happyhorse completions`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub(crate) shell: Shell,
+}
+
+/// `90`, `90s`, `10m`, `1h`, `500ms`.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 90s, 10m or 1h, got {text:?}"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" | "min" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(format!("the timeout must be positive, got {text:?}"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command_full().debug_assert();
+    }
+
+    #[test]
+    fn timeouts_parse() {
+        use std::time::Duration;
+        assert_eq!(parse_timeout("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_timeout("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_timeout("0").is_err());
+        assert!(parse_timeout("5 days").is_err());
+        assert!(parse_timeout("soon").is_err());
+    }
+}

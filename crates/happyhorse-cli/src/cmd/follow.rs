@@ -1,0 +1,228 @@
+//! Following a job to its end (`run`, `wait`): events, Ctrl-C, `--timeout`, the download.
+
+use std::path::PathBuf;
+
+use futures::StreamExt as _;
+use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle};
+use happyhorse_types::image_to_video::ImageToVideo;
+use serde_json::Value;
+
+use crate::cli::DownloadArgs;
+use crate::exit::{self, Failure};
+use crate::exit_http;
+use crate::interrupt::Interrupts;
+use crate::report::Reporter;
+use crate::service::Session;
+
+/// Follows `handle` until it ends, then downloads the video; returns the exit code.
+///
+/// With `interrupted` set (Ctrl-C came while the submit was in flight) the job is cancelled at once.
+pub(super) async fn follow(
+    session: &Session,
+    mut handle: JobHandle<ImageToVideo>,
+    download: &DownloadArgs,
+    reporter: &mut Reporter,
+    interrupts: &mut Interrupts,
+    mut interrupted: bool,
+) -> anyhow::Result<u8> {
+    let request_id = handle.request_id().to_owned();
+    let resume = resume_command(session, &request_id, download);
+    let mut events = handle.events();
+    while !interrupted {
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Event::Queued { position }) => reporter.queued(position),
+                Some(Event::Running) => reporter.running(),
+                Some(Event::Retrying { request, retry, delay, reason }) => {
+                    reporter.retrying(&request.to_string(), retry, delay, &reason.to_string());
+                }
+                Some(Event::Unrecognised { status }) => {
+                    reporter.say(&format!("the service reports an unknown status {status:?}; still following"));
+                }
+                Some(Event::Finished(_)) | None => break,
+                Some(_) => {}
+            },
+            () = interrupts.recv() => interrupted = true,
+        }
+    }
+    drop(events);
+    if interrupted {
+        return interrupt(&mut handle, &request_id, resume.as_deref(), reporter).await;
+    }
+
+    let result = match handle.wait().await {
+        Ok(result) => result,
+        Err(error) => {
+            return Ok(ended_badly(
+                &error,
+                &request_id,
+                resume.as_deref(),
+                reporter,
+            )?);
+        }
+    };
+    let output = result
+        .raw
+        .output
+        .clone()
+        .map(Value::Object)
+        .unwrap_or(Value::Null);
+    let Some(video_url) = result.video_url().map(str::to_owned) else {
+        reporter.succeeded(&output, None, None);
+        return Err(Failure::new(
+            exit::PROTOCOL,
+            "the job succeeded but its output has no video URL",
+        )
+        .with_request_id(&request_id)
+        .into());
+    };
+    if download.no_download {
+        reporter.succeeded(&output, Some(&video_url), None);
+        reporter.output().result(&video_url)?;
+        return Ok(exit::OK);
+    }
+
+    let path = download
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{request_id}.mp4")));
+    let bar = reporter.download_bar();
+    let mut options = DownloadOptions::default();
+    if let Some(bar) = bar.clone() {
+        options = options.on_progress(move |p| {
+            if let Some(total) = p.total {
+                bar.set_length(total);
+            }
+            bar.set_position(p.bytes);
+        });
+    }
+    let saved = session.client.download(&video_url, &path, options).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    match saved {
+        Ok(report) => {
+            reporter.succeeded(
+                &output,
+                Some(&video_url),
+                Some((&report.path, report.bytes)),
+            );
+            reporter
+                .output()
+                .result(&report.path.display().to_string())?;
+            Ok(exit::OK)
+        }
+        Err(error) => {
+            let mut failure = exit_http::failure(&error, Some(&request_id));
+            failure.code = exit::DOWNLOAD;
+            if let Some(resume) = &resume {
+                failure.message = format!(
+                    "{} — the job succeeded; download it again with: {resume}",
+                    failure.message
+                );
+            }
+            Err(failure.into())
+        }
+    }
+}
+
+/// The job ended without a video: report it as its own event and pick the exit code.
+fn ended_badly(
+    error: &happyhorse_http::Error,
+    request_id: &str,
+    resume: Option<&str>,
+    reporter: &mut Reporter,
+) -> Result<u8, Failure> {
+    let message = error.to_string();
+    match error.kind() {
+        ErrorKind::JobFailed => {
+            reporter.failed(error.service_error(), &message);
+            Err(Failure::new(exit::JOB_FAILED, message)
+                .with_request_id(request_id)
+                .reported())
+        }
+        ErrorKind::Cancelled => {
+            reporter.cancelled(&message);
+            Err(Failure::new(exit::JOB_CANCELLED, message)
+                .with_request_id(request_id)
+                .reported())
+        }
+        ErrorKind::DeadlineExceeded => {
+            reporter.timed_out(&message, resume);
+            Err(Failure::new(exit::TEMPORARY, message)
+                .with_request_id(request_id)
+                .reported())
+        }
+        _ => {
+            let mut failure = exit_http::failure(error, Some(request_id));
+            if let Some(resume) = resume {
+                failure.message = format!(
+                    "{} — the job may still be running; resume with: {resume}",
+                    failure.message
+                );
+            }
+            Err(failure)
+        }
+    }
+}
+
+/// Ctrl-C: cancel a queued job; a running one cannot be cancelled, so say how to resume. Exit 130.
+async fn interrupt(
+    handle: &mut JobHandle<ImageToVideo>,
+    request_id: &str,
+    resume: Option<&str>,
+    reporter: &mut Reporter,
+) -> anyhow::Result<u8> {
+    reporter.say(&format!(
+        "interrupted: asking the service to cancel {request_id} (Ctrl-C again to quit at once)"
+    ));
+    let (cancel, message, resume) = match handle.cancel().await {
+        Ok(CancelResult::Cancelled) => (
+            "cancelled",
+            format!("job {request_id} was queued and is now cancelled; nothing will be billed"),
+            None,
+        ),
+        Ok(CancelResult::TooLate) => (
+            "too_late",
+            format!(
+                "job {request_id} is already running and cannot be cancelled: it will finish and be billed"
+            ),
+            resume,
+        ),
+        Ok(CancelResult::AlreadyFinished) => (
+            "already_finished",
+            format!("job {request_id} had already finished"),
+            resume,
+        ),
+        Ok(other) => (
+            "other",
+            format!("job {request_id}: {}", other.describe()),
+            resume,
+        ),
+        Err(error) => (
+            "failed",
+            format!("cancelling job {request_id} failed ({error}); it may still run"),
+            resume,
+        ),
+    };
+    reporter.interrupted(cancel, &message, resume);
+    Err(Failure::new(exit::INTERRUPTED, message)
+        .with_request_id(request_id)
+        .reported()
+        .into())
+}
+
+/// The command that picks the job up again, or `None` when nothing can (an in-process emulator).
+fn resume_command(session: &Session, request_id: &str, download: &DownloadArgs) -> Option<String> {
+    if session.is_emulator() {
+        return None;
+    }
+    let mut command = format!("happyhorse wait {request_id}");
+    if let Some(path) = &download.output {
+        command.push_str(&format!(" -o {}", path.display()));
+    }
+    if download.no_download {
+        command.push_str(" --no-download");
+    }
+    Some(command)
+}

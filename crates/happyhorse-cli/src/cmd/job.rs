@@ -1,0 +1,282 @@
+//! The commands that talk to the service: `run`, `submit`, `status`, `result`, `cancel`, `wait`,
+//! `models`.
+//!
+//! Everything that can be checked locally is checked first — the token, the base URL, the whole
+//! input — so bad input never reaches the service, let alone costs money.
+
+use happyhorse_http::{CancelResult, JobHandle};
+use happyhorse_types::image_to_video::{ImageToVideo, SPEC};
+use serde_json::{Value, json};
+
+use super::follow::follow;
+use crate::cli::{GlobalArgs, JobArgs, ModelsArgs, ModelsCommand, RunArgs, SubmitArgs, WaitArgs};
+use crate::exit::{self, Failure};
+use crate::exit_http;
+use crate::input;
+use crate::interrupt::Interrupts;
+use crate::output::{Output, Paint};
+use crate::report::Reporter;
+use crate::service::{self, Session};
+
+/// `happyhorse run`.
+pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> anyhow::Result<u8> {
+    let target = service::resolve(global, &args.service, args.download.timeout)?;
+    let body = validated_input(&args.input)?;
+    let mut interrupts = Interrupts::install()?;
+    let session = target.connect().await?;
+    let mut reporter = Reporter::new(output);
+    let outcome = async {
+        let (handle, interrupted) = submit(&session, &body, &mut reporter, &mut interrupts).await?;
+        if args.no_wait {
+            reporter.output().result(handle.request_id())?;
+            return Ok(exit::OK);
+        }
+        follow(
+            &session,
+            handle,
+            &args.download,
+            &mut reporter,
+            &mut interrupts,
+            interrupted,
+        )
+        .await
+    }
+    .await;
+    drop(reporter);
+    session.close().await;
+    outcome
+}
+
+/// `happyhorse submit`: the request id on stdout at once.
+pub(super) async fn submit_command(
+    global: &GlobalArgs,
+    args: &SubmitArgs,
+    output: Output,
+) -> anyhow::Result<u8> {
+    let target = service::resolve(global, &args.service, None)?;
+    let body = validated_input(&args.input)?;
+    let session = target.connect().await?;
+    if session.is_emulator() {
+        output
+            .note("note: the in-process emulator stops when this command ends; the id is for show");
+    }
+    let outcome = async {
+        let handle = session
+            .client
+            .submit_json::<ImageToVideo>(&body)
+            .await
+            .map_err(|e| exit_http::failure(&e, None))?;
+        output.json_line(&json!({"request_id": handle.request_id(), "model_id": SPEC.id}))?;
+        output.result(handle.request_id())?;
+        Ok(exit::OK)
+    }
+    .await;
+    session.close().await;
+    outcome
+}
+
+/// `happyhorse wait ID`.
+pub(super) async fn wait(
+    global: &GlobalArgs,
+    args: &WaitArgs,
+    output: Output,
+) -> anyhow::Result<u8> {
+    let target = service::resolve(global, &args.service, args.download.timeout)?;
+    let mut interrupts = Interrupts::install()?;
+    let session = target.connect().await?;
+    let mut reporter = Reporter::new(output);
+    let outcome = async {
+        let handle = session
+            .client
+            .job::<ImageToVideo>(&args.request_id)
+            .map_err(|e| exit_http::failure(&e, Some(&args.request_id)))?;
+        reporter.resumed(handle.request_id());
+        follow(
+            &session,
+            handle,
+            &args.download,
+            &mut reporter,
+            &mut interrupts,
+            false,
+        )
+        .await
+    }
+    .await;
+    drop(reporter);
+    session.close().await;
+    outcome
+}
+
+/// `happyhorse status|result|cancel ID`.
+pub(super) async fn one_shot(
+    global: &GlobalArgs,
+    args: &JobArgs,
+    which: OneShot,
+    output: Output,
+) -> anyhow::Result<u8> {
+    let target = service::resolve(global, &args.service, None)?;
+    let session = target.connect().await?;
+    let id = args.request_id.as_str();
+    let outcome = async {
+        let failure = |e: happyhorse_http::Error| exit_http::failure(&e, Some(id));
+        match which {
+            OneShot::Status => {
+                let status = session.client.status(id).await.map_err(failure)?;
+                output.json_line(&serde_json::to_value(&status)?)?;
+                let position = status
+                    .queue_position
+                    .map(|p| format!(" (position {p})"))
+                    .unwrap_or_default();
+                output.result(&format!("{id}: {}{position}", status.status.as_str()))?;
+                Ok(exit::OK)
+            }
+            OneShot::Result => {
+                let result = session.client.result(id, true).await.map_err(failure)?;
+                output.json_line(&serde_json::to_value(&result)?)?;
+                let status = result.status.as_str();
+                let mut line = format!("{id}: {status}");
+                if let Some(url) = video_url(result.output.as_ref()) {
+                    line.push_str(&format!("\nvideo: {url}"));
+                }
+                if let Some(error) = &result.error {
+                    line.push_str(&format!("\nerror: {}", serde_json::to_string(error)?));
+                }
+                if let Some(cost) = result.cost {
+                    line.push_str(&format!("\ncost: ${cost:.2}"));
+                }
+                output.result(&line)?;
+                Ok(match status {
+                    "failed" => exit::JOB_FAILED,
+                    "cancelled" | "canceled" => exit::JOB_CANCELLED,
+                    _ => exit::OK,
+                })
+            }
+            OneShot::Cancel => {
+                let answer = session.client.cancel(id).await.map_err(failure)?;
+                let outcome = match answer {
+                    CancelResult::Cancelled => "cancelled",
+                    CancelResult::TooLate => "too_late",
+                    CancelResult::AlreadyFinished => "already_finished",
+                    _ => "other",
+                };
+                output.json_line(
+                    &json!({"request_id": id, "outcome": outcome, "message": answer.describe()}),
+                )?;
+                output.result(&format!("{id}: {}", answer.describe()))?;
+                Ok(exit::OK)
+            }
+        }
+    }
+    .await;
+    session.close().await;
+    outcome
+}
+
+/// Which one-request command.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum OneShot {
+    Status,
+    Result,
+    Cancel,
+}
+
+/// `happyhorse models [list|get ID]`.
+pub(super) async fn models(
+    global: &GlobalArgs,
+    args: &ModelsArgs,
+    output: Output,
+) -> anyhow::Result<u8> {
+    let target = service::resolve(global, &args.service, None)?;
+    let session = target.connect().await?;
+    let outcome = async {
+        match &args.command {
+            None | Some(ModelsCommand::List) => {
+                let answer = session
+                    .client
+                    .models()
+                    .await
+                    .map_err(|e| exit_http::failure(&e, None))?;
+                output.json_line(&answer)?;
+                let models = answer
+                    .get("models")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let lines: Vec<String> = models.iter().map(|m| model_line(m, output)).collect();
+                output.result(&lines.join("\n"))?;
+            }
+            Some(ModelsCommand::Get { id }) => {
+                let model = session
+                    .client
+                    .model(id)
+                    .await
+                    .map_err(|e| exit_http::failure(&e, None))?;
+                output.json_line(&model)?;
+                let mut text = model_line(&model, output);
+                if let Some(description) = model.get("description").and_then(Value::as_str) {
+                    text.push_str(&format!("\n{description}"));
+                }
+                if let Some(note) = model.get("pricing_note").and_then(Value::as_str) {
+                    text.push_str(&format!("\n{note}"));
+                }
+                output.result(&text)?;
+            }
+        }
+        Ok(exit::OK)
+    }
+    .await;
+    session.close().await;
+    outcome
+}
+
+/// `id  name  $0.10/second`.
+fn model_line(model: &Value, output: Output) -> String {
+    let text = |key: &str| model.get(key).and_then(Value::as_str).unwrap_or("?");
+    let price = match model.get("base_price_usd").and_then(Value::as_f64) {
+        Some(price) => format!("${price:.2}/{}", text("price_unit")),
+        None => "price unknown".to_owned(),
+    };
+    format!(
+        "{}  {}  {price}",
+        output.paint(text("model_id"), Paint::Bold),
+        text("display_name")
+    )
+}
+
+/// The input, assembled and validated: nothing is sent when it is not valid.
+fn validated_input(args: &crate::cli::InputArgs) -> Result<Value, Failure> {
+    input::assemble_and_validate(&SPEC, args, &mut std::io::stdin().lock())
+        .map_err(Failure::invalid_input)
+}
+
+/// Submits; the request id is reported the moment it is known. A Ctrl-C during the submit does
+/// not abandon it (the job would be orphaned): it waits for the id, then asks to cancel.
+async fn submit(
+    session: &Session,
+    body: &Value,
+    reporter: &mut Reporter,
+    interrupts: &mut Interrupts,
+) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
+    let submitting = session.client.submit_json::<ImageToVideo>(body);
+    tokio::pin!(submitting);
+    let mut interrupted = false;
+    let submitted = tokio::select! {
+        submitted = &mut submitting => submitted,
+        () = interrupts.recv() => {
+            interrupted = true;
+            reporter.say("interrupted: waiting for the submit's answer so the job is not orphaned (Ctrl-C again to quit at once)");
+            submitting.await
+        }
+    };
+    let handle = submitted.map_err(|e| exit_http::failure(&e, None))?;
+    reporter.submitted(handle.request_id(), SPEC.id);
+    Ok((handle, interrupted))
+}
+
+fn video_url(output: Option<&serde_json::Map<String, Value>>) -> Option<&str> {
+    let output = output?;
+    output
+        .get("video")
+        .and_then(Value::as_str)
+        .or_else(|| output.get("videos")?.as_array()?.first()?.as_str())
+}

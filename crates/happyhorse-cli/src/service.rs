@@ -1,0 +1,158 @@
+//! Which service a job command talks to, and with which token: flags, environment, token file;
+//! and the [`Session`] that holds the client (and the in-process emulator for `--emulator`).
+//!
+//! The token and the base URL are checked before any input is read or anything is sent.
+
+use std::path::Path;
+use std::time::Duration;
+
+use happyhorse_emulator::{Emulator, RunningEmulator};
+use happyhorse_http::{Client, PollPolicy};
+
+use crate::cli::{GlobalArgs, ServiceArgs};
+use crate::exit::{self, Failure};
+
+/// Where the token may come from, in order of preference (as `happyhorse_http::Client::from_env`).
+const TOKEN_ENV_VARS: [&str; 2] = happyhorse_http::TOKEN_ENV_VARS;
+/// Where the base URL may come from after `--base-url` (the second is RunComfy's CLI's, ending in `/v1`).
+const BASE_URL_ENV_VARS: [&str; 2] = happyhorse_http::BASE_URL_ENV_VARS;
+/// How often `--emulator` jobs are polled: its jobs last seconds, not minutes.
+const EMULATOR_POLL: Duration = Duration::from_millis(200);
+/// The token sent to the in-process emulator (it accepts any).
+const EMULATOR_TOKEN: &str = "happyhorse-emulator";
+
+/// A ready client, and the emulator it talks to when `--emulator` was given.
+pub(crate) struct Session {
+    /// The client.
+    pub(crate) client: Client,
+    emulator: Option<RunningEmulator>,
+}
+
+impl Session {
+    /// Whether the service is an emulator living only as long as this command.
+    pub(crate) fn is_emulator(&self) -> bool {
+        self.emulator.is_some()
+    }
+
+    /// Stops the in-process emulator, if any.
+    pub(crate) async fn close(self) {
+        if let Some(emulator) = self.emulator {
+            emulator.shutdown().await;
+        }
+    }
+}
+
+/// How a job command reaches its service, resolved without any IO beyond reading a token file.
+#[derive(Debug)]
+pub(crate) struct Target {
+    emulator_time_scale: Option<f64>,
+    poll: PollPolicy,
+    builder: happyhorse_http::ClientBuilder,
+}
+
+/// Resolves the target from flags and environment: fails with [`exit::AUTH`] without a token and
+/// [`exit::CONFIG`] for an unusable base URL or token file. Nothing is sent.
+pub(crate) fn resolve(
+    global: &GlobalArgs,
+    service: &ServiceArgs,
+    deadline: Option<Duration>,
+) -> Result<Target, Failure> {
+    let poll = match (service.poll_interval, service.emulator) {
+        (Some(interval), _) => PollPolicy::fixed(interval),
+        (None, true) => PollPolicy::fixed(EMULATOR_POLL),
+        (None, false) => PollPolicy::default(),
+    };
+    let poll = match deadline {
+        Some(deadline) => poll.with_deadline(Some(deadline)),
+        None => poll,
+    };
+    if service.emulator {
+        return Ok(Target {
+            emulator_time_scale: Some(service.emulator_time_scale),
+            poll,
+            builder: Client::builder().token(EMULATOR_TOKEN),
+        });
+    }
+    let base_url = global.base_url.clone().or_else(|| {
+        BASE_URL_ENV_VARS
+            .iter()
+            .find_map(|name| non_empty_env(name))
+    });
+    let token = match &global.token_file {
+        Some(path) => read_token_file(path)?,
+        None => TOKEN_ENV_VARS
+            .iter()
+            .find_map(|name| non_empty_env(name))
+            .ok_or_else(|| {
+                Failure::new(
+                    exit::AUTH,
+                    "no API token: set RUNCOMFY_API_TOKEN (or RUNCOMFY_TOKEN), or pass --token-file PATH \
+                     (nothing was sent; --emulator needs no token)",
+                )
+            })?,
+    };
+    let mut builder = Client::builder().token(token);
+    if let Some(base_url) = base_url {
+        builder = builder.base_url(base_url);
+    }
+    let target = Target {
+        emulator_time_scale: None,
+        poll,
+        builder,
+    };
+    // Building the client checks the base URL (and refuses plain http to a non-loopback host)
+    // without sending anything: do it now, before the input is read.
+    target
+        .builder
+        .clone()
+        .build()
+        .map_err(|e| Failure::new(exit::CONFIG, format!("{e} (nothing was sent)")))?;
+    Ok(target)
+}
+
+impl Target {
+    /// Starts the emulator if asked for, and builds the client.
+    pub(crate) async fn connect(self) -> anyhow::Result<Session> {
+        let mut builder = self.builder.poll_policy(self.poll);
+        let emulator = match self.emulator_time_scale {
+            Some(scale) => {
+                let emulator = Emulator::builder().time_scale(scale).start().await?;
+                builder = builder.base_url(emulator.base_url());
+                Some(emulator)
+            }
+            None => None,
+        };
+        Ok(Session {
+            client: builder.build()?,
+            emulator,
+        })
+    }
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn read_token_file(path: &Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(
+            exit::CONFIG,
+            format!(
+                "--token-file {}: cannot read it ({})",
+                path.display(),
+                crate::image::io_reason(&e)
+            ),
+        )
+    })?;
+    let token = text.lines().next().unwrap_or_default().trim().to_owned();
+    if token.is_empty() {
+        return Err(Failure::new(
+            exit::AUTH,
+            format!(
+                "--token-file {}: the first line is empty (nothing was sent)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(token)
+}

@@ -1,0 +1,109 @@
+//! Shared helpers: the binary with a clean environment, fake images, redaction.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The shipped example image.
+pub(crate) fn horse_png() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/horse.png")
+}
+
+/// `happyhorse` with no RunComfy variables, no colour, a fixed width, run in `dir`.
+pub(crate) fn happyhorse(dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("happyhorse").unwrap();
+    for name in [
+        "RUNCOMFY_API_TOKEN",
+        "RUNCOMFY_TOKEN",
+        "RUNCOMFY_BASE_URL",
+        "RUNCOMFY_MODEL_API_BASE",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .current_dir(dir);
+    command
+}
+
+/// A PNG header claiming `width` x `height` pixels: enough for the size checks, which read only the header.
+pub(crate) fn fake_png(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(&width.to_be_bytes());
+    png.extend_from_slice(&height.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png
+}
+
+/// Output text with ports, the temporary directory and ids replaced by placeholders.
+pub(crate) fn redact(text: &str, tmp: &Path) -> String {
+    let mut text = text.replace(&tmp.display().to_string(), "[TMP]");
+    let port = regex_lite_port(&text);
+    for p in port {
+        text = text.replace(&format!("127.0.0.1:{p}"), "127.0.0.1:[PORT]");
+    }
+    text
+}
+
+/// Every port number written after `127.0.0.1:`.
+fn regex_lite_port(text: &str) -> Vec<String> {
+    let mut ports = Vec::new();
+    for (i, _) in text.match_indices("127.0.0.1:") {
+        let rest = &text[i + "127.0.0.1:".len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !digits.is_empty() {
+            ports.push(digits);
+        }
+    }
+    ports
+}
+
+/// `text` with request ids (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`) replaced by `[ID]` and
+/// durations such as `2.3s` by `[T]s`.
+pub(crate) fn redact_ids_and_times(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if is_uuid_at(&chars, i) {
+            out.push_str("[ID]");
+            i += 36;
+            continue;
+        }
+        // A decimal number directly followed by `s`: a duration.
+        let start_ok = i == 0 || !(chars[i - 1].is_ascii_alphanumeric());
+        if start_ok && chars[i].is_ascii_digit() {
+            let mut j = i;
+            while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '.') {
+                j += 1;
+            }
+            if j < chars.len() && chars[j] == 's' && chars[i..j].contains(&'.') {
+                out.push_str("[T]");
+                i = j;
+                continue;
+            }
+            out.extend(&chars[i..j]);
+            i = j;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+fn is_uuid_at(chars: &[char], i: usize) -> bool {
+    const DASHES: [usize; 4] = [8, 13, 18, 23];
+    if i + 36 > chars.len() {
+        return false;
+    }
+    (0..36).all(|k| {
+        let c = chars[i + k];
+        if DASHES.contains(&k) {
+            c == '-'
+        } else {
+            c.is_ascii_hexdigit()
+        }
+    })
+}

@@ -1,0 +1,5 @@
+mod bad_input;
+mod common;
+mod help;
+mod jobs;
+mod offline;
