@@ -1,0 +1,475 @@
+//! The measurements of issue 5, as tables: every program runs as its own process under
+//! `/usr/bin/time`, so each client's CPU time and peak memory are its own (the emulator, a
+//! separate `happyhorse-emulator` process, is never counted).
+//!
+//! ```text
+//! cargo build --release -p happyhorse-emulator --bin happyhorse-emulator
+//! cargo build --release -p happyhorse-http --examples
+//! target/release/examples/bench_report [--rounds 5] [--only download|jobs]
+//!     [--sizes 134217728,1073741824] [--dest-dir DIR]
+//!     [--jobs 1000] [--poll-ms 250] [--processing-time 100s] [--time-scale 20]
+//! ```
+//!
+//! **Download**: `Client::download` (example `bench_download`) versus `curl -o`, alternating who
+//! goes first each round, from the emulator's storage host (`/synthetic/<bytes>`). Wall time is
+//! measured around each process (start-up included for both).
+//!
+//! **Jobs**: `--jobs` concurrent jobs through one `Client` (example `bench_jobs`) versus asyncio +
+//! httpx (`examples/httpx_jobs.py`), same fixed poll interval, each against a fresh emulator with
+//! one worker per job. The emulator's request counters show both did the same protocol work.
+//!
+//! Every figure is the median over `--rounds`, with the range beside it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const TOKEN: &str = "bench-token";
+
+#[derive(Debug, Clone)]
+struct Options {
+    rounds: usize,
+    only: Option<String>,
+    sizes: Vec<u64>,
+    dest_dir: Option<PathBuf>,
+    jobs: usize,
+    poll_ms: u64,
+    processing_time: String,
+    time_scale: f64,
+}
+
+fn options() -> Result<Options> {
+    let mut options = Options {
+        rounds: 5,
+        only: None,
+        sizes: vec![128 << 20, 1 << 30],
+        dest_dir: None,
+        jobs: 1000,
+        poll_ms: 250,
+        processing_time: "100s".into(),
+        time_scale: 20.0,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--rounds" => options.rounds = value()?.parse::<usize>()?.max(1),
+            "--only" => options.only = Some(value()?),
+            "--sizes" => {
+                options.sizes = value()?
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<std::result::Result<_, _>>()?
+            }
+            "--dest-dir" => options.dest_dir = Some(value()?.into()),
+            "--jobs" => options.jobs = value()?.parse()?,
+            "--poll-ms" => options.poll_ms = value()?.parse()?,
+            "--processing-time" => options.processing_time = value()?,
+            "--time-scale" => options.time_scale = value()?.parse()?,
+            other => return Err(format!("unknown flag {other}").into()),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> Result<()> {
+    let options = options()?;
+    if !Path::new("/usr/bin/time").exists() {
+        return Err("/usr/bin/time is needed to read child processes' CPU and peak memory (apt-get install time)".into());
+    }
+    let bins = std::env::current_exe()?
+        .parent()
+        .ok_or("no examples directory")?
+        .to_path_buf();
+    let emulator_bin = bins
+        .parent()
+        .ok_or("no target directory")?
+        .join("happyhorse-emulator");
+    if !emulator_bin.exists() {
+        return Err(format!(
+            "{} is missing: cargo build --release -p happyhorse-emulator --bin happyhorse-emulator",
+            emulator_bin.display()
+        )
+        .into());
+    }
+    println!(
+        "machine: {} cores; rounds: {} (median, [min..max])",
+        std::thread::available_parallelism()?,
+        options.rounds
+    );
+    if options.only.as_deref() != Some("jobs") {
+        download_bench(&options, &bins, &emulator_bin)?;
+    }
+    if options.only.as_deref() != Some("download") {
+        jobs_bench(&options, &bins, &emulator_bin)?;
+    }
+    Ok(())
+}
+
+/// What `/usr/bin/time` and a stopwatch saw of one child process.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    wall: f64,
+    cpu: f64,
+    max_rss_kib: f64,
+    stdout: String,
+}
+
+impl Run {
+    /// A `key=value` field of the child's one-line report.
+    fn field(&self, key: &str) -> Option<f64> {
+        self.stdout
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+    }
+}
+
+fn timed(program: &Path, args: &[&str]) -> Result<Run> {
+    let report = tempfile::NamedTempFile::new()?;
+    let started = Instant::now();
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "%U %S %M", "-o"])
+        .arg(report.path())
+        .arg(program)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()?;
+    let wall = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        return Err(format!("{} {args:?} failed: {}", program.display(), output.status).into());
+    }
+    let text = std::fs::read_to_string(report.path())?;
+    let numbers: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<std::result::Result<_, _>>()?;
+    let [user, sys, rss] = numbers[..] else {
+        return Err(format!("unexpected /usr/bin/time output {text:?}").into());
+    };
+    Ok(Run {
+        wall,
+        cpu: user + sys,
+        max_rss_kib: rss,
+        stdout: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+    })
+}
+
+/// An emulator process on 127.0.0.1 with OS-chosen ports, killed on drop.
+struct Emulator {
+    child: Child,
+    base_url: String,
+    storage_url: String,
+}
+
+impl Emulator {
+    fn start(bin: &Path, extra: &[&str]) -> Result<Self> {
+        let mut child = Command::new(bin)
+            .args(["--addr", "127.0.0.1:0", "--storage-addr", "127.0.0.1:0"])
+            .args(["--token", TOKEN])
+            .args(extra)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no emulator stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut url = |label: &str| -> Result<String> {
+            let line = lines.next().ok_or("the emulator exited early")??;
+            Ok(line
+                .strip_prefix(label)
+                .ok_or_else(|| format!("unexpected emulator line {line:?}"))?
+                .trim()
+                .to_owned())
+        };
+        let (base_url, storage_url) = (url("base URL:")?, url("storage URL:")?);
+        // Keep reading: the emulator prints more, and a closed pipe would kill it.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(Self {
+            child,
+            base_url,
+            storage_url,
+        })
+    }
+
+    /// Requests the emulator answered per endpoint, from `/__emulator/stats`.
+    fn requests(&self, endpoint: &str) -> Result<u64> {
+        let url = format!("{}/__emulator/stats", self.base_url);
+        let output = Command::new("/usr/bin/curl")
+            .args(["-sS", "--fail", &url])
+            .output()?;
+        let stats: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        let by_outcome = stats["requests"][endpoint].as_object();
+        Ok(by_outcome.map_or(0, |m| m.values().filter_map(|v| v.as_u64()).sum()))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn download_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result<()> {
+    let dir = match &options.dest_dir {
+        Some(dir) => tempfile::tempdir_in(dir)?,
+        None => tempfile::tempdir()?,
+    };
+    let dest = dir.path().join("download.bin");
+    let dest_text = dest.to_str().ok_or("non-UTF-8 temp path")?;
+    let emulator = Emulator::start(emulator_bin, &[])?;
+    let rust_bin = bins.join("bench_download");
+    println!(
+        "\n## Download: Client::download vs curl -o (destination {})",
+        dir.path().display()
+    );
+    println!(
+        "\n| size | client | wall s | MiB/s | CPU s | peak RSS MiB |\n|---|---|---|---|---|---|"
+    );
+    let mut summary = Vec::new();
+    for &size in &options.sizes {
+        let url = format!("{}/synthetic/{size}", emulator.storage_url);
+        // happyhorse-http fsyncs before its atomic rename; curl does not, so curl + `sync FILE`
+        // (an fsync of the file) is shown too: on a real disk that is the like-for-like figure.
+        let curl_sync =
+            format!("/usr/bin/curl -sS --fail -o '{dest_text}' '{url}' && sync '{dest_text}'");
+        let mut runs: [Vec<Run>; 3] = Default::default();
+        for round in 0..options.rounds {
+            // Rotate who goes first, so page-cache and neighbour noise hit all alike.
+            for turn in 0..3 {
+                let which = (turn + round) % 3;
+                let run = match which {
+                    0 => timed(&rust_bin, &[&url, dest_text])?,
+                    1 => timed(
+                        Path::new("/usr/bin/curl"),
+                        &["-sS", "--fail", "-o", dest_text, &url],
+                    )?,
+                    _ => timed(Path::new("/bin/sh"), &["-c", &curl_sync])?,
+                };
+                let len = std::fs::metadata(&dest)?.len();
+                if len != size {
+                    return Err(format!("downloaded {len} bytes, expected {size}").into());
+                }
+                std::fs::remove_file(&dest)?;
+                runs[which].push(run);
+            }
+        }
+        let [rust, curl, synced] = &runs;
+        let mib = size as f64 / f64::from(1 << 20);
+        for (name, runs) in [
+            ("happyhorse-http", rust),
+            ("curl -o", curl),
+            ("curl -o && sync FILE", synced),
+        ] {
+            let wall = stat(runs, |r| r.wall);
+            println!(
+                "| {} | {name} | {} | {:.0} | {} | {} |",
+                human_size(size),
+                wall,
+                mib / wall.median,
+                stat(runs, |r| r.cpu),
+                stat(runs, |r| r.max_rss_kib / 1024.0),
+            );
+        }
+        let wall = |runs: &[Run]| stat(runs, |r| r.wall).median;
+        let in_call = stat(rust, |r| r.field("wall_s").unwrap_or(f64::NAN)).median;
+        let rss = stat(rust, |r| r.max_rss_kib / 1024.0).median;
+        summary.push((
+            size,
+            wall(rust) / wall(curl),
+            wall(rust) / wall(synced),
+            in_call,
+            rss,
+        ));
+    }
+    println!(
+        "\n| size | wall ratio rust / curl -o (target ≤ 1.10) | rust / curl+sync | Rust download call alone s | Rust peak RSS MiB (target ≤ 32) |\n|---|---|---|---|---|"
+    );
+    for (size, ratio, ratio_synced, in_call, rss) in summary {
+        println!(
+            "| {} | {ratio:.3} | {ratio_synced:.3} | {in_call:.3} | {rss:.1} |",
+            human_size(size)
+        );
+    }
+    Ok(())
+}
+
+/// One client program of the jobs bench and the runs it made.
+struct JobsClient {
+    name: &'static str,
+    /// Program and the arguments that go before BASE_URL TOKEN JOBS POLL_MS.
+    command: Vec<String>,
+    /// Arguments after them.
+    tail: Vec<String>,
+    runs: Vec<(Run, [u64; 3])>,
+}
+
+fn jobs_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result<()> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/httpx_jobs.py");
+    let script = script.to_str().ok_or("non-UTF-8 path")?.to_owned();
+    let httpx = Command::new("python3")
+        .args(["-c", "import httpx"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let (jobs, poll) = (options.jobs.to_string(), options.poll_ms.to_string());
+    let time_scale = options.time_scale.to_string();
+    let emulator_args = [
+        "--workers",
+        jobs.as_str(),
+        "--processing-time",
+        options.processing_time.as_str(),
+        "--time-scale",
+        time_scale.as_str(),
+    ];
+    println!(
+        "\n## {} concurrent jobs, one client, poll every {} ms, jobs of {} at time scale {}",
+        options.jobs, options.poll_ms, options.processing_time, options.time_scale
+    );
+    let rust_bin = bins
+        .join("bench_jobs")
+        .to_str()
+        .ok_or("non-UTF-8 path")?
+        .to_owned();
+    let python = |name, cap: &str| JobsClient {
+        name,
+        command: vec!["python3".into(), script.clone()],
+        tail: vec![cap.into()],
+        runs: Vec::new(),
+    };
+    let mut clients = vec![JobsClient {
+        name: "happyhorse-http",
+        command: vec![rust_bin],
+        tail: Vec::new(),
+        runs: Vec::new(),
+    }];
+    if httpx {
+        clients.push(python("httpx, no pool cap", "none"));
+        clients.push(python("httpx, default pool (100)", "100"));
+    } else {
+        println!(
+            "\n(python httpx: SKIPPED — `python3 -c 'import httpx'` failed; pip install httpx)"
+        );
+    }
+    for round in 0..options.rounds {
+        for turn in 0..clients.len() {
+            // Rotate the order each round, so a noisy neighbour hits every client alike.
+            let count = clients.len();
+            let client = &mut clients[(turn + round) % count];
+            let emulator = Emulator::start(emulator_bin, &emulator_args)?;
+            let mut args: Vec<&str> = client.command[1..].iter().map(String::as_str).collect();
+            args.extend([emulator.base_url.as_str(), TOKEN, &jobs, &poll]);
+            args.extend(client.tail.iter().map(String::as_str));
+            let run = timed(Path::new(&client.command[0]), &args)?;
+            if run.field("succeeded") != Some(options.jobs as f64) {
+                return Err(
+                    format!("{}: not every job succeeded: {}", client.name, run.stdout).into(),
+                );
+            }
+            eprintln!("round {round}: {}: {}", client.name, run.stdout);
+            let counts = [
+                emulator.requests("submit")?,
+                emulator.requests("status")?,
+                emulator.requests("result")?,
+            ];
+            client.runs.push((run, counts));
+        }
+    }
+    println!(
+        "\n| client | wall s | CPU s (process) | CPU s (jobs only) | peak RSS MiB | requests submit / status / result | CPU µs per request |\n|---|---|---|---|---|---|---|"
+    );
+    let mut medians = Vec::new();
+    for client in &clients {
+        let median_count = |i: usize| stat_u64(client.runs.iter().map(|(_, c)| c[i]).collect());
+        let runs: Vec<Run> = client.runs.iter().map(|(r, _)| r.clone()).collect();
+        let per_request: Vec<Run> = client
+            .runs
+            .iter()
+            .map(|(r, c)| Run {
+                cpu: r.field("work_cpu_s").unwrap_or(f64::NAN) * 1e6 / c.iter().sum::<u64>() as f64,
+                ..Run::default()
+            })
+            .collect();
+        let (cpu, work, rss) = (
+            stat(&runs, |r| r.cpu),
+            stat(&runs, |r| r.field("work_cpu_s").unwrap_or(f64::NAN)),
+            stat(&runs, |r| r.max_rss_kib / 1024.0),
+        );
+        println!(
+            "| {} | {} | {cpu} | {work} | {rss} | {} / {} / {} | {:.0} |",
+            client.name,
+            stat(&runs, |r| r.wall),
+            median_count(0),
+            median_count(1),
+            median_count(2),
+            stat(&per_request, |r| r.cpu).median,
+        );
+        medians.push((client.name, cpu.median, work.median, rss.median));
+    }
+    if let Some((_, rust_cpu, rust_work, rust_rss)) = medians.first().copied() {
+        for (name, cpu, work, rss) in &medians[1..] {
+            println!(
+                "\n{name} / happyhorse-http (target ≥ 10× CPU): CPU {:.1}× whole process, {:.1}× jobs only; peak RSS {:.1}×",
+                cpu / rust_cpu,
+                work / rust_work,
+                rss / rust_rss,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Median and range of one figure over runs.
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl std::fmt::Display for Stat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = if self.median < 10.0 { 3 } else { 1 };
+        write!(
+            f,
+            "{:.digits$} [{:.digits$}..{:.digits$}]",
+            self.median, self.min, self.max
+        )
+    }
+}
+
+fn stat(runs: &[Run], figure: impl Fn(&Run) -> f64) -> Stat {
+    let mut values: Vec<f64> = runs.iter().map(figure).collect();
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    };
+    Stat {
+        median,
+        min: values[0],
+        max: values[n - 1],
+    }
+}
+
+fn stat_u64(mut values: Vec<u64>) -> u64 {
+    values.sort_unstable();
+    values[values.len() / 2]
+}
+
+fn human_size(bytes: u64) -> String {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
+        format!("{} GiB", bytes >> 30)
+    } else {
+        format!("{} MiB", bytes as f64 / f64::from(1 << 20))
+    }
+}
