@@ -15,7 +15,7 @@ use happyhorse_core::{
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
-use crate::transport::{ApiTransport, Method, RawResponse, SendFailure};
+use crate::transport::{ApiTransport, SendFailure};
 
 /// What the handle can ask of a running job.
 #[derive(Debug)]
@@ -76,10 +76,7 @@ struct Driver {
     span: tracing::Span,
 }
 
-type Answer = (
-    happyhorse_core::TransmitId,
-    Result<RawResponse, SendFailure>,
-);
+type Answer = (happyhorse_core::TransmitId, Result<Response, SendFailure>);
 
 impl Driver {
     async fn run(mut self) {
@@ -99,7 +96,7 @@ impl Driver {
                 Some((id, answer)) = in_flight.next() => {
                     let now = Instant::now();
                     match answer {
-                        Ok(raw) => self.job.handle_response(id, response(raw), now),
+                        Ok(response) => self.job.handle_response(id, response, now),
                         Err(failure) => self.job.handle_transport_error(id, transport_error(failure), now),
                     }
                 }
@@ -150,13 +147,8 @@ impl Driver {
 }
 
 async fn send(api: ApiTransport, transmit: Transmit) -> Answer {
-    let method = match transmit.method {
-        happyhorse_core::Method::Get => Method::Get,
-        happyhorse_core::Method::Post => Method::Post,
-    };
-    tracing::trace!(request = %transmit.kind, path = %transmit.path, "sending");
-    let answer = api.send(method, &transmit.path, transmit.body).await;
-    (transmit.id, answer)
+    let id = transmit.id;
+    (id, api.execute(transmit).await)
 }
 
 async fn sleep_until(wake: Option<tokio::time::Instant>) {
@@ -164,17 +156,6 @@ async fn sleep_until(wake: Option<tokio::time::Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-fn response(raw: RawResponse) -> Response {
-    let mut response = Response::new(raw.status, raw.body);
-    if let Some(retry_after) = raw.retry_after {
-        response = response.with_retry_after(retry_after);
-    }
-    if let Some(date) = raw.date {
-        response = response.with_date(date);
-    }
-    response
 }
 
 fn transport_error(failure: SendFailure) -> TransportError {

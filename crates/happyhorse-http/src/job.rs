@@ -15,7 +15,6 @@ use crate::client::Client;
 use crate::driver::{self, Command, Progress};
 use crate::error::{Error, ErrorKind};
 use crate::outcome::{core_error, outcome_error};
-use crate::transport::Method;
 
 /// A job the client is following. Created by [`Client::submit`] (once the service has given the
 /// job its id) or [`Client::job`] (to follow an existing job).
@@ -376,21 +375,7 @@ impl Client {
         &self,
         transmit: happyhorse_core::Transmit,
     ) -> Result<happyhorse_core::Response, Error> {
-        let method = match transmit.method {
-            happyhorse_core::Method::Get => Method::Get,
-            happyhorse_core::Method::Post => Method::Post,
-        };
-        let raw = self
-            .inner
-            .api
-            .send(method, &transmit.path, transmit.body)
-            .await
-            .map_err(|f| f.error)?;
-        let mut response = happyhorse_core::Response::new(raw.status, raw.body);
-        if let Some(retry_after) = raw.retry_after {
-            response = response.with_retry_after(retry_after);
-        }
-        Ok(response)
+        self.inner.api.execute(transmit).await.map_err(|f| f.error)
     }
 }
 

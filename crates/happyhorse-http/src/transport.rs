@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER};
 
+use happyhorse_core::{Response, Transmit};
+
 use crate::config::{BaseUrl, Token};
 use crate::error::{Error, ErrorKind};
 
@@ -142,6 +144,27 @@ impl ApiTransport {
             date,
             body,
         })
+    }
+}
+
+impl ApiTransport {
+    /// Sends one of core's requests and hands back core's view of the answer — the one place
+    /// the two vocabularies meet, for the job driver and the one-shot calls alike.
+    pub(crate) async fn execute(&self, transmit: Transmit) -> Result<Response, SendFailure> {
+        let method = match transmit.method {
+            happyhorse_core::Method::Get => Method::Get,
+            happyhorse_core::Method::Post => Method::Post,
+        };
+        tracing::trace!(request = %transmit.kind, path = %transmit.path, "sending");
+        let raw = self.send(method, &transmit.path, transmit.body).await?;
+        let mut response = Response::new(raw.status, raw.body);
+        if let Some(retry_after) = raw.retry_after {
+            response = response.with_retry_after(retry_after);
+        }
+        if let Some(date) = raw.date {
+            response = response.with_date(date);
+        }
+        Ok(response)
     }
 }
 
