@@ -149,7 +149,7 @@ fn field_item(struct_name: &str, field: &Field) -> TokenStream {
         schemars.push(quote!(extend("format" = #format)));
     }
     if let (Some(format), Ty::Array(item)) = (&field.items_format, &field.ty) {
-        let item_type = json_type_name(item);
+        let item_type = item.json_type();
         schemars.push(quote!(extend("items" = { "type": #item_type, "format": #format })));
     }
     let (serde, ty) = match storage(field) {
@@ -654,18 +654,6 @@ pub(crate) fn ty_tokens(ty: &Ty) -> TokenStream {
             let i = ident(name);
             quote!(#i)
         }
-    }
-}
-
-fn json_type_name(ty: &Ty) -> &'static str {
-    match ty {
-        Ty::String => "string",
-        Ty::Bool => "boolean",
-        Ty::Int(_) => "integer",
-        Ty::Number => "number",
-        Ty::Map | Ty::Named(_) => "object",
-        Ty::Array(_) => "array",
-        Ty::Any => "value",
     }
 }
 

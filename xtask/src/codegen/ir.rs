@@ -55,6 +55,21 @@ pub(crate) enum Ty {
     Named(String),
 }
 
+impl Ty {
+    /// The JSON Schema `type` a value of this shape has (`"any"` for [`Ty::Any`]).
+    pub(crate) fn json_type(&self) -> &'static str {
+        match self {
+            Ty::String => "string",
+            Ty::Bool => "boolean",
+            Ty::Int(_) => "integer",
+            Ty::Number => "number",
+            Ty::Map | Ty::Named(_) => "object",
+            Ty::Array(_) => "array",
+            Ty::Any => "any",
+        }
+    }
+}
+
 /// One property of a struct.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Field {
@@ -549,7 +564,7 @@ impl Reader {
             ensure!(
                 !variants
                     .iter()
-                    .any(|v: &Variant| json_kind(&v.ty) == json_kind(&ty)),
+                    .any(|v: &Variant| v.ty.json_type() == ty.json_type()),
                 "{alt_pointer}: two alternatives of the same JSON type cannot be told apart"
             );
             variants.push(Variant {
@@ -581,18 +596,6 @@ impl Reader {
         }
         self.defs.push(def);
         Ok(())
-    }
-}
-
-fn json_kind(ty: &Ty) -> &'static str {
-    match ty {
-        Ty::String => "string",
-        Ty::Bool => "boolean",
-        Ty::Int(_) => "integer",
-        Ty::Number => "number",
-        Ty::Map | Ty::Named(_) => "object",
-        Ty::Array(_) => "array",
-        Ty::Any => "any",
     }
 }
 
