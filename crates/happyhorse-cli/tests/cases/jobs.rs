@@ -95,6 +95,16 @@ fn events(stdout: &[u8]) -> Vec<Value> {
         .collect()
 }
 
+/// Checks the exit code, showing the command's stderr when it is not the expected one.
+fn assert_exit(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn names(events: &[Value]) -> Vec<&str> {
     events
         .iter()
@@ -153,12 +163,7 @@ fn run_json_streams_events_with_the_request_id_and_saved_path() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 0);
     let events = events(&output.stdout);
     let names = names(&events);
     assert_eq!(names.first(), Some(&"submitted"));
@@ -339,12 +344,7 @@ fn a_failing_job_exits_10_with_the_service_error() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(10),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 10);
     let events = events(&output.stdout);
     let last = events.last().unwrap();
     assert_eq!(last["event"], "failed");
@@ -381,12 +381,7 @@ fn transient_faults_are_retried_and_reported() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 0);
     let events = events(&output.stdout);
     let retries = events.iter().filter(|e| e["event"] == "retrying").count();
     assert!(retries >= 1, "{:?}", names(&events));
@@ -407,12 +402,7 @@ fn insufficient_balance_exits_77_and_creates_no_job() {
         .args(["run", "--image", &horse(), "--prompt", "x"])
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(77),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 77);
     assert_eq!(
         emu.emulator().stats().jobs.in_queue + emu.emulator().stats().jobs.in_progress,
         0
@@ -572,12 +562,7 @@ fn readme_first_command_runs_offline_with_the_built_in_emulator() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 0);
     let video = std::fs::read(dir.path().join("horse.mp4")).unwrap();
     assert_eq!(&video[4..8], b"ftyp");
 }
@@ -599,12 +584,7 @@ fn timeout_leaves_the_job_running_and_says_how_to_resume() {
         .args(["--image", &horse(), "--prompt", "x"])
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(75),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 75);
     let events = events(&output.stdout);
     let last = events.last().unwrap();
     assert_eq!(last["event"], "timeout");
