@@ -13,9 +13,10 @@ pub(crate) fn code_for(kind: ErrorKind) -> u8 {
             exit::AUTH
         }
         ErrorKind::NotFound => exit::NOT_FOUND,
-        ErrorKind::RateLimited | ErrorKind::Timeout | ErrorKind::DeadlineExceeded => {
-            exit::TEMPORARY
-        }
+        ErrorKind::RateLimited
+        | ErrorKind::Timeout
+        | ErrorKind::DeadlineExceeded
+        | ErrorKind::Detached => exit::TEMPORARY,
         ErrorKind::Unavailable | ErrorKind::Transport => exit::UNAVAILABLE,
         ErrorKind::Protocol => exit::PROTOCOL,
         ErrorKind::JobFailed => exit::JOB_FAILED,

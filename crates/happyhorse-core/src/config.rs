@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{PollPolicy, RetryPolicy};
+use crate::{PollPolicy, RetryPolicy, Throttle};
 
 /// Settings for one [`Job`](crate::Job).
 ///
@@ -20,6 +20,7 @@ use crate::{PollPolicy, RetryPolicy};
 pub struct JobConfig {
     poll: PollPolicy,
     retry: RetryPolicy,
+    throttle: Option<Throttle>,
     seed: Option<u64>,
     include_cost: bool,
     unrecognised_max_count: u32,
@@ -33,6 +34,7 @@ impl Default for JobConfig {
         Self {
             poll: PollPolicy::default(),
             retry: RetryPolicy::default(),
+            throttle: None,
             seed: None,
             include_cost: false,
             unrecognised_max_count: 20,
@@ -51,6 +53,13 @@ impl JobConfig {
     /// With another retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Shares `throttle` with every other job given a clone of it: retries are paid from its
+    /// quota as well as this job's budget, and a `Retry-After` one job receives holds them all.
+    pub fn with_throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = Some(throttle);
         self
     }
 
@@ -84,6 +93,11 @@ impl JobConfig {
     /// The retry policy.
     pub fn retry(&self) -> &RetryPolicy {
         &self.retry
+    }
+
+    /// The shared throttle, if any.
+    pub fn throttle(&self) -> Option<&Throttle> {
+        self.throttle.as_ref()
     }
 
     /// The explicit seed, if any.

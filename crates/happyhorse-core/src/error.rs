@@ -47,6 +47,19 @@ pub enum Error {
         #[source]
         last: Box<Error>,
     },
+    /// A call failed with a retryable error, but the [`Throttle`](crate::Throttle) this job shares
+    /// with others had no retries left: many calls of the batch have been failing, so retrying
+    /// would only add load. `source()` is the failure. The job itself may be fine: resume it later.
+    #[error(
+        "gave up on {request}: the retries shared by the batch are spent (the service has been failing for many jobs)"
+    )]
+    RetryQuotaExhausted {
+        /// The call that failed.
+        request: RequestKind,
+        /// The failure.
+        #[source]
+        last: Box<Error>,
+    },
     /// The service kept reporting a job status this client does not know, past the configured
     /// limit. The job may still finish: resume it with a newer client or check the dashboard.
     #[error(

@@ -135,6 +135,9 @@ impl Job {
     /// this returns `None` until the previous one is answered.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         self.check_deadline(now);
+        if self.is_paused(now) {
+            return None;
+        }
         let id = TransmitId(self.next_transmit);
         let include_cost = self.config.include_cost();
         let transmit = match &mut self.state {
@@ -168,6 +171,8 @@ impl Job {
                 _ => Some(follow.next_poll),
             },
         };
+        // A pause shared with other jobs holds the next request, never the deadline.
+        let scheduled = scheduled.map(|at| self.resume_at(at));
         match (scheduled, self.deadline) {
             (Some(at), Some(deadline)) => Some(at.min(deadline)),
             (at, deadline) => at.or(deadline),
@@ -330,6 +335,41 @@ impl Job {
         }
         self.cancel = Some(status.clone());
         self.events.push_back(Event::Cancel(status));
+    }
+
+    /// Whether a shared pause holds requests at `now` (a finished job has none to hold).
+    fn is_paused(&self, now: Instant) -> bool {
+        !matches!(self.state, State::Done(_))
+            && self
+                .config
+                .throttle()
+                .is_some_and(|t| t.paused_until(now).is_some())
+    }
+
+    /// `at`, or the end of a shared pause that outlasts it.
+    fn resume_at(&self, at: Instant) -> Instant {
+        self.config
+            .throttle()
+            .and_then(|t| t.paused_until(at))
+            .unwrap_or(at)
+    }
+
+    /// Holds every job sharing this one's throttle until `until`.
+    fn pause_all(&self, until: Instant) {
+        if let Some(throttle) = self.config.throttle() {
+            throttle.pause_until(until);
+        }
+    }
+
+    /// Whether the shared quota (if any) pays for one more retry.
+    fn may_retry(&self) -> bool {
+        self.config.throttle().is_none_or(|t| t.try_spend_retry())
+    }
+
+    fn record_success(&self) {
+        if let Some(throttle) = self.config.throttle() {
+            throttle.record_success();
+        }
     }
 
     /// Whether a cancel request awaits its verdict.

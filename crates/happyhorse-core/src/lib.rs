@@ -38,7 +38,7 @@ pub use error::{ApiError, ApiErrorKind, Error, JobFailure, TransportError};
 pub use event::{CancelStatus, Event};
 pub use job::Job;
 pub use outcome::{Outcome, SubmitUnknown};
-pub use policy::{PollContext, PollPhase, PollPolicy, RetryPolicy};
+pub use policy::{PollContext, PollPhase, PollPolicy, RetryPolicy, Throttle, ThrottleStats};
 pub use request_id::{InvalidRequestId, RequestId};
 pub use transmit::{Method, RequestKind, Response, Transmit, TransmitId};
 

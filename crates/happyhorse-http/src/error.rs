@@ -41,6 +41,9 @@ pub enum ErrorKind {
     SubmitOutcomeUnknown,
     /// Downloading or saving the output failed.
     Download,
+    /// The client stopped following the job while it ran (a batch cancelled with
+    /// [`RunningOnCancel::Detach`](crate::RunningOnCancel::Detach)); it goes on at the service.
+    Detached,
 }
 
 /// An error from the client.

@@ -130,28 +130,7 @@ impl<M: Model> JobHandle<M> {
             .outcome
             .clone();
         match outcome {
-            Some(Outcome::Succeeded {
-                request_id,
-                output,
-                result,
-            }) => {
-                let output =
-                    serde_json::from_value(serde_json::Value::Object(output)).map_err(|e| {
-                        Error::new(
-                            ErrorKind::Protocol,
-                            format!(
-                                "the job's output does not match the model's output schema: {e}"
-                            ),
-                        )
-                        .with_request_id(request_id.as_str())
-                    })?;
-                Ok(JobResult {
-                    request_id: request_id.to_string(),
-                    output,
-                    raw: *result,
-                })
-            }
-            Some(other) => Err(outcome_error(&other)),
+            Some(outcome) => job_result(outcome),
             None => Err(Error::new(
                 ErrorKind::Protocol,
                 "the job ended without an outcome",
@@ -181,6 +160,32 @@ impl<M: Model> JobHandle<M> {
             .cancel
             .clone();
         cancel_result(status, Some(self.request_id.as_str()))
+    }
+}
+
+/// The typed result of a finished job, or the error its outcome amounts to.
+pub(crate) fn job_result<M: Model>(outcome: Outcome) -> Result<JobResult<M>, Error> {
+    match outcome {
+        Outcome::Succeeded {
+            request_id,
+            output,
+            result,
+        } => {
+            let output =
+                serde_json::from_value(serde_json::Value::Object(output)).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Protocol,
+                        format!("the job's output does not match the model's output schema: {e}"),
+                    )
+                    .with_request_id(request_id.as_str())
+                })?;
+            Ok(JobResult {
+                request_id: request_id.to_string(),
+                output,
+                raw: *result,
+            })
+        }
+        other => Err(outcome_error(&other)),
     }
 }
 
@@ -237,7 +242,7 @@ impl Stream for EventStream {
 }
 
 impl Client {
-    fn job_config(&self) -> JobConfig {
+    pub(crate) fn job_config(&self) -> JobConfig {
         JobConfig::default()
             .with_poll(self.inner.poll_policy.clone())
             .with_retry(self.inner.retry_policy.clone())

@@ -10,6 +10,9 @@
 //!   its id; [`JobHandle::wait`], [`JobHandle::events`], [`JobHandle::cancel`] (with honest
 //!   outcomes); [`Client::job`] resumes following a job by id; [`Client::run`] = submit + wait.
 //!   A submit is resent only when it provably never reached the service.
+//! - **Batches**: [`Client::run_many`] runs many jobs with bounded concurrency, a shared retry
+//!   quota and a shared `Retry-After` pause ([`Throttle`]), per-job deadlines, a hook that runs
+//!   before each submit (for a journal), and a cancel for the whole batch.
 //! - **Images from anywhere**: [`ImageSource`] — a URL, a local file or bytes; local images are
 //!   checked and sent inline as `data:` URIs.
 //! - **Downloads**: [`Client::download`] streams to a partial file beside the destination,
@@ -41,6 +44,7 @@
 //! # Ok(()) }
 //! ```
 
+mod batch;
 mod client;
 mod config;
 mod download;
@@ -51,10 +55,16 @@ mod job;
 mod outcome;
 mod transport;
 
+pub use batch::{
+    Batch, BatchCanceller, BatchEvent, BatchItem, BatchJob, BatchOptions, DEFAULT_CONCURRENCY,
+    NextStep, RunningOnCancel,
+};
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
 pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
 pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
 pub use error::{Error, ErrorKind};
-pub use happyhorse_core::{CancelStatus, Event, Outcome, PollPolicy, RetryPolicy};
+pub use happyhorse_core::{
+    CancelStatus, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
+};
 pub use image::ImageSource;
 pub use job::{CancelResult, EventStream, JobHandle, JobResult};

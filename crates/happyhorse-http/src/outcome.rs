@@ -49,7 +49,9 @@ pub(crate) fn core_error(error: &happyhorse_core::Error) -> Error {
             Error::new(ErrorKind::Unavailable, message).retryable()
         }
         Core::Transport(_) => Error::new(ErrorKind::Transport, message).retryable(),
-        Core::RetriesExhausted { last, .. } => core_error(last).map_message(message),
+        Core::RetriesExhausted { last, .. } | Core::RetryQuotaExhausted { last, .. } => {
+            core_error(last).map_message(message)
+        }
         Core::Protocol { .. } | Core::UnrecognisedStatus { .. } | Core::InvalidRequestId(_) => {
             Error::new(ErrorKind::Protocol, message)
         }

@@ -72,6 +72,7 @@ impl Job {
         };
         match answer {
             Answer::Ok((state, result)) => {
+                self.record_success();
                 if let Some(follow) = self.follow() {
                     follow.poll_failures = 0;
                 }
@@ -107,11 +108,23 @@ impl Job {
         };
         *failures += 1;
         let attempts = *failures;
-        if attempts >= retry.max_attempts() || over_budget {
-            let error = Error::RetriesExhausted {
-                request: kind,
-                attempts,
-                last: Box::new(error),
+        if let Some(asked) = retry_after {
+            self.pause_all(now + asked.min(retry.retry_after_max()));
+        }
+        let exhausted = attempts >= retry.max_attempts() || over_budget;
+        if exhausted || !self.may_retry() {
+            let last = Box::new(error);
+            let error = if exhausted {
+                Error::RetriesExhausted {
+                    request: kind,
+                    attempts,
+                    last,
+                }
+            } else {
+                Error::RetryQuotaExhausted {
+                    request: kind,
+                    last,
+                }
             };
             if kind == RequestKind::Cancel {
                 // The job itself may be fine: report the failed cancel and keep following.

@@ -1,6 +1,6 @@
 //! The submit: sent once, repeated only when the transport proves it never left.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use happyhorse_types::SubmitResponse;
 
@@ -36,20 +36,25 @@ pub(super) fn next_transmit(
 impl Job {
     pub(super) fn on_submit_response(&mut self, response: Response, now: Instant) {
         match vocabulary::read::<SubmitResponse>(RequestKind::Submit, &response) {
-            Answer::Ok(submitted) => match RequestId::new(submitted.request_id) {
-                Ok(request_id) => self.submitted(request_id, now),
-                Err(invalid) => self.submit_unknown(Error::InvalidRequestId(invalid)),
-            },
+            Answer::Ok(submitted) => {
+                self.record_success();
+                match RequestId::new(submitted.request_id) {
+                    Ok(request_id) => self.submitted(request_id, now),
+                    Err(invalid) => self.submit_unknown(Error::InvalidRequestId(invalid)),
+                }
+            }
             // A 5xx may come after the job was created: its fate is unknown.
             Answer::Api(error) if error.kind == ApiErrorKind::ServerError => {
                 self.submit_unknown(Error::Api(error))
             }
-            Answer::Api(error) => {
-                if self.cancel_pending() {
-                    self.settle_cancel(CancelStatus::NothingToCancel);
-                }
-                self.finish(Outcome::Rejected { error });
+            // A 429 refuses the request before anything is created: repeating it is safe.
+            Answer::Api(error) if error.kind == ApiErrorKind::RateLimited => {
+                let retry_after = response.retry_after.as_deref().and_then(|value| {
+                    vocabulary::parse_retry_after(value, response.date.as_deref())
+                });
+                self.retry_submit(Error::Api(error), retry_after, now);
             }
+            Answer::Api(error) => self.reject(error),
             Answer::Garbled(error) => self.submit_unknown(error),
         }
     }
@@ -59,6 +64,11 @@ impl Job {
             self.submit_unknown(Error::Transport(error));
             return;
         }
+        self.retry_submit(Error::Transport(error), None, now);
+    }
+
+    /// The submit provably created nothing: send it again later, unless the job must end first.
+    fn retry_submit(&mut self, reason: Error, retry_after: Option<Duration>, now: Instant) {
         let State::Submit(submit) = &mut self.state else {
             return;
         };
@@ -81,12 +91,29 @@ impl Job {
         }
         submit.failures += 1;
         let failures = submit.failures;
-        let retry = self.config.retry();
-        if failures >= retry.max_attempts() || self.retries_spent >= retry.budget() {
-            let error = Error::RetriesExhausted {
-                request: RequestKind::Submit,
-                attempts: failures,
-                last: Box::new(Error::Transport(error)),
+        let retry = self.config.retry().clone();
+        if let Some(asked) = retry_after {
+            self.pause_all(now + asked.min(retry.retry_after_max()));
+        }
+        let exhausted = failures >= retry.max_attempts() || self.retries_spent >= retry.budget();
+        if exhausted || !self.may_retry() {
+            if let Error::Api(error) = reason {
+                // Rate limited to the end: the service refused the job, and said so.
+                self.reject(error);
+                return;
+            }
+            let last = Box::new(reason);
+            let error = if exhausted {
+                Error::RetriesExhausted {
+                    request: RequestKind::Submit,
+                    attempts: failures,
+                    last,
+                }
+            } else {
+                Error::RetryQuotaExhausted {
+                    request: RequestKind::Submit,
+                    last,
+                }
             };
             self.finish(Outcome::Abandoned {
                 request_id: None,
@@ -95,14 +122,23 @@ impl Job {
             return;
         }
         self.retries_spent += 1;
-        let delay = retry.delay(failures, None, &mut self.rng);
-        submit.not_before = now + delay;
+        let delay = retry.delay(failures, retry_after, &mut self.rng);
+        if let State::Submit(submit) = &mut self.state {
+            submit.not_before = now + delay;
+        }
         self.events.push_back(Event::Retrying {
             request: RequestKind::Submit,
             retry: failures,
             delay,
-            reason: Error::Transport(error),
+            reason,
         });
+    }
+
+    fn reject(&mut self, error: crate::ApiError) {
+        if self.cancel_pending() {
+            self.settle_cancel(CancelStatus::NothingToCancel);
+        }
+        self.finish(Outcome::Rejected { error });
     }
 
     fn submitted(&mut self, request_id: RequestId, now: Instant) {

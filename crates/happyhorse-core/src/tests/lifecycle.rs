@@ -410,7 +410,6 @@ fn submit_refusals_are_rejections_with_their_kind() {
             r#"{"error_code":400002,"error_message":"no balance"}"#,
             ApiErrorKind::InsufficientBalance,
         ),
-        (429, r#"{"message":"slow down"}"#, ApiErrorKind::RateLimited),
     ] {
         let mut h = Harness::submit(fixed(), vec![http(status, body)]);
         h.run();

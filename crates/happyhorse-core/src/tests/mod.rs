@@ -6,3 +6,4 @@ mod harness;
 mod lifecycle;
 mod props;
 mod retry;
+mod throttle;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::harness::*;
+use crate::vocabulary;
 use crate::{
     Event, Job, JobConfig, PollPolicy, RequestKind, Response, RetryPolicy, TransportError,
 };
@@ -85,7 +86,20 @@ fn config() -> impl Strategy<Value = JobConfig> {
     )
 }
 
-/// Replies to each request, and whether each submit was answered "not sent".
+/// Whether a reply to a submit proves no job was created: the request never left, or the
+/// service refused it as rate limited.
+fn created_nothing(reply: &Reply) -> bool {
+    match reply {
+        Reply::Fail(error) => error.is_not_sent(),
+        Reply::Respond(response) => matches!(
+            vocabulary::read::<happyhorse_types::SubmitResponse>(RequestKind::Submit, response),
+            vocabulary::Answer::Api(error) if error.kind == crate::ApiErrorKind::RateLimited
+        ),
+        Reply::Hold => false,
+    }
+}
+
+/// Whether each submit's reply proved that it created nothing.
 struct Log {
     submits: Vec<bool>,
 }
@@ -107,8 +121,10 @@ fn run(
             .next()
             .unwrap_or_else(|| ok(r#"{"status":"in_progress"}"#));
         if transmit.kind == RequestKind::Submit {
-            let not_sent = matches!(reply, Reply::Fail(TransportError::NotSent(_)));
-            server_log.borrow_mut().submits.push(not_sent);
+            server_log
+                .borrow_mut()
+                .submits
+                .push(created_nothing(&reply));
         }
         reply
     });
@@ -148,7 +164,7 @@ proptest! {
         // Within the deadline (answers are instant, so nothing can be in flight past it).
         prop_assert!(h.elapsed() <= deadline, "ended at {:?} after a {:?} deadline", h.elapsed(), deadline);
 
-        // Never a second submit unless every earlier one provably never left.
+        // Never a second submit unless every earlier one provably created nothing.
         let submits = log.borrow().submits.clone();
         if resume {
             prop_assert!(submits.is_empty());
