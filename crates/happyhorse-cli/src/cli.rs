@@ -69,7 +69,7 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub(crate) token_file: Option<PathBuf>,
 
-    /// Machine-readable output: one JSON object (NDJSON events for `run` and `wait`) on stdout
+    /// Machine-readable output: one JSON object (NDJSON events for `run`, `wait` and `batch`) on stdout
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
@@ -110,6 +110,19 @@ the command then prints `happyhorse wait ID` to resume, and exits with 130.")]
 
     /// Resume following a job, then download its video
     Wait(WaitArgs),
+
+    /// Run every job of a JSONL file, crash-safe: rerun the same command to resume
+    #[command(after_help = "\
+Each line of JOBS.jsonl is one input object, optionally with \"id\" (default line-N) and
+\"output\" (a file name in --out-dir, default <id>.mp4). Every line is checked before anything is
+sent. A journal in --out-dir records each submit before it is sent and each request id as soon
+as it is known: after a crash or Ctrl-C, the same command skips finished jobs, follows submitted
+ones and submits the rest. A job whose submit may have reached the service without its id being
+recorded is not resubmitted unless --resubmit-unknown (it could be billed twice).
+
+Example:
+  happyhorse batch products.jsonl --out-dir videos --concurrency 8")]
+    Batch(BatchArgs),
 
     /// Check an input offline, reporting every broken rule at once; sends nothing
     #[command(after_help = "\
@@ -273,6 +286,41 @@ pub(crate) struct WaitArgs {
     pub(crate) service: ServiceArgs,
 }
 
+/// `happyhorse batch`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BatchArgs {
+    /// The jobs: one JSON input object per line (with optional "id" and "output")
+    #[arg(value_name = "JOBS.jsonl")]
+    pub(crate) jobs: PathBuf,
+
+    /// Where the videos, the journal and the report go (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out_dir: PathBuf,
+
+    /// Jobs alive at the service at once (submitted and not finished)
+    #[arg(long, value_name = "N", default_value_t = happyhorse_http::DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    pub(crate) concurrency: usize,
+
+    /// The journal file [default: <out-dir>/happyhorse-batch.journal]
+    #[arg(long, value_name = "PATH")]
+    pub(crate) journal: Option<PathBuf>,
+
+    /// Run the valid lines even if some are invalid (they are reported, and skipped)
+    #[arg(long)]
+    pub(crate) skip_invalid: bool,
+
+    /// Submit again jobs whose earlier submit may have created a job we never got the id of (may bill twice)
+    #[arg(long)]
+    pub(crate) resubmit_unknown: bool,
+
+    /// Stop following each job after this long (e.g. 30m); it keeps running — rerun to pick it up
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub(crate) timeout: Option<std::time::Duration>,
+
+    #[command(flatten)]
+    pub(crate) service: ServiceArgs,
+}
+
 /// `happyhorse validate`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ValidateArgs {
@@ -338,6 +386,16 @@ pub(crate) struct CompletionsArgs {
     /// The shell
     #[arg(value_enum)]
     pub(crate) shell: Shell,
+}
+
+/// A job concurrency: 1 to 10,000.
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n @ 1..=10_000) => Ok(n),
+        _ => Err(format!(
+            "expected a number of jobs from 1 to 10000, got {text:?}"
+        )),
+    }
 }
 
 /// `90`, `90s`, `10m`, `1h`, `500ms`.

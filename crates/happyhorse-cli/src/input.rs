@@ -32,7 +32,7 @@ pub(crate) fn assemble_and_validate(
     let Some(mut object) = assemble(args, stdin, &mut errors) else {
         return Err(InputErrors::new(errors));
     };
-    let failed_images = inline_local_images(&mut object, &mut errors);
+    let failed_images = inline_local_images(&mut object, Path::new(""), &mut errors);
     let value = Value::Object(object);
     if let Err(found) = validate_input(spec, &value) {
         // A field whose file could not be loaded already has its error; the schema's complaint
@@ -194,8 +194,11 @@ fn assemble(
 }
 
 /// Replaces local paths in image fields by checked `data:` URIs; returns the fields that failed.
-fn inline_local_images(
+/// Inlines every local image named in an image field (a path relative to `base`) as a `data:`
+/// URI; returns the fields whose file could not be used (their errors are in `errors`).
+pub(crate) fn inline_local_images(
     object: &mut Map<String, Value>,
+    base: &Path,
     errors: &mut Vec<InputError>,
 ) -> Vec<String> {
     let mut failed = Vec::new();
@@ -212,7 +215,7 @@ fn inline_local_images(
         if image::is_remote(text) {
             continue;
         }
-        match image::file_to_data_uri(field, Path::new(text)) {
+        match image::file_to_data_uri(field, &base.join(text)) {
             Ok(uri) => *value = Value::String(uri),
             Err(error) => {
                 errors.push(error);

@@ -2,6 +2,7 @@
 //!
 //! `main` only parses, runs and turns the outcome into an exit code; see `exit.rs` for the codes.
 
+mod batch;
 mod cli;
 mod cmd;
 mod exit;

@@ -1,5 +1,6 @@
 //! One module per command; [`dispatch`] picks it.
 
+pub(crate) mod batch;
 mod emulator;
 mod follow;
 mod generate;
@@ -32,6 +33,7 @@ pub(crate) fn dispatch(cli: Cli, output: Output) -> anyhow::Result<u8> {
         }
         Command::Wait(args) => runtime()?.block_on(job::wait(&global, &args, output)),
         Command::Models(args) => runtime()?.block_on(job::models(&global, &args, output)),
+        Command::Batch(args) => runtime()?.block_on(batch::run(&global, &args, output)),
     }
 }
 

@@ -10,6 +10,7 @@ const COMMANDS: &[&[&str]] = &[
     &["result"],
     &["cancel"],
     &["wait"],
+    &["batch"],
     &["validate"],
     &["schema"],
     &["models"],

@@ -13,13 +13,13 @@ use serde_json::Value;
 
 use crate::cases::common::{happyhorse, horse_png, redact, redact_ids_and_times};
 
-struct Emu {
+pub(super) struct Emu {
     runtime: tokio::runtime::Runtime,
     emulator: Option<RunningEmulator>,
 }
 
 impl Emu {
-    fn start(builder: EmulatorBuilder) -> Self {
+    pub(super) fn start(builder: EmulatorBuilder) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let emulator = runtime.block_on(builder.start()).unwrap();
         Self {
@@ -46,12 +46,12 @@ impl Emu {
         )
     }
 
-    fn emulator(&self) -> &RunningEmulator {
+    pub(super) fn emulator(&self) -> &RunningEmulator {
         self.emulator.as_ref().unwrap()
     }
 
     /// `happyhorse --base-url … --poll-interval 50ms` with a token, in `dir`.
-    fn cli(&self, dir: &Path) -> assert_cmd::Command {
+    pub(super) fn cli(&self, dir: &Path) -> assert_cmd::Command {
         let mut command = happyhorse(dir);
         command
             .env("RUNCOMFY_API_TOKEN", "test-token")
@@ -60,7 +60,7 @@ impl Emu {
     }
 
     /// The same, as a child process with piped stdout (for Ctrl-C tests).
-    fn spawn(&self, dir: &Path, args: &[&str]) -> Child {
+    pub(super) fn spawn(&self, dir: &Path, args: &[&str]) -> Child {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("happyhorse"))
             .env_remove("RUNCOMFY_BASE_URL")
             .env("RUNCOMFY_API_TOKEN", "test-token")

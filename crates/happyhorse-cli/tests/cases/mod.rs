@@ -1,4 +1,5 @@
 mod bad_input;
+mod batch;
 mod common;
 mod help;
 mod jobs;
