@@ -85,21 +85,20 @@ pub(crate) async fn run(
             other => rows.push(settled_row(job, other, known.get(&job.id))),
         }
     }
+    let count = |state: &str| rows.iter().filter(|r| r.state == state).count();
+    let (done, unknown) = (count("succeeded"), count("unknown"));
+    let settled = rows.len() - done - unknown - count("invalid");
+    let submits = to_run
+        .iter()
+        .filter(|(_, j)| matches!(j, BatchJob::Submit(_)))
+        .count();
     output.note(&format!(
-        "{} jobs: {} already done or settled, {} to submit, {} to follow; journal {}",
+        "{} jobs: {done} done, {} to submit, {} to follow, {unknown} outcome unknown, {settled} ended earlier; journal {}",
         jobs.jobs.len(),
-        rows.iter().filter(|r| r.state != "invalid").count(),
-        to_run
-            .iter()
-            .filter(|(_, j)| matches!(j, BatchJob::Submit(_)))
-            .count(),
-        to_run
-            .iter()
-            .filter(|(_, j)| matches!(j, BatchJob::Resume(_)))
-            .count(),
+        submits,
+        to_run.len() - submits,
         journal.path.display(),
     ));
-
     let mut interrupted = false;
     if !to_run.is_empty() {
         let session = target.connect().await?;
@@ -186,10 +185,7 @@ fn settled_row(job: &JobLine, action: Action, known: Option<&Known>) -> Row {
         Action::Final { state, error, .. } => (state, error, "nothing", None),
         Action::Unknown { intent_at } => {
             let when = intent_at.map(|t| format!(" at {t}")).unwrap_or_default();
-            let error = format!(
-                "its submit was about to be sent{when} but no request id was recorded: a job may exist; \
-                 look for it among the account's requests before rerunning with --resubmit-unknown"
-            );
+            let error = format!("submit sent{when} but no request id recorded: a job may exist");
             ("unknown".to_owned(), Some(error), "check_account", None)
         }
         Action::Submit | Action::Resume { .. } => unreachable!("only settled jobs get a row here"),
