@@ -72,6 +72,8 @@ pub struct Job {
     cancel: Option<CancelStatus>,
     /// Retries spent by the whole job, against the retry policy's budget.
     retries_spent: u32,
+    /// The shared throttle paid for a retry of the call now under way.
+    paid_retry: bool,
 }
 
 impl Job {
@@ -128,6 +130,7 @@ impl Job {
             events: VecDeque::new(),
             cancel: None,
             retries_spent: 0,
+            paid_retry: false,
         }
     }
 
@@ -362,14 +365,22 @@ impl Job {
     }
 
     /// Whether the shared quota (if any) pays for one more retry.
-    fn may_retry(&self) -> bool {
-        self.config.throttle().is_none_or(|t| t.try_spend_retry())
+    fn may_retry(&mut self) -> bool {
+        match self.config.throttle() {
+            Some(throttle) if throttle.try_spend_retry() => {
+                self.paid_retry = true;
+                true
+            }
+            Some(_) => false,
+            None => true,
+        }
     }
 
-    fn record_success(&self) {
+    fn record_success(&mut self) {
         if let Some(throttle) = self.config.throttle() {
-            throttle.record_success();
+            throttle.record_success(self.paid_retry);
         }
+        self.paid_retry = false;
     }
 
     /// Whether a cancel request awaits its verdict.

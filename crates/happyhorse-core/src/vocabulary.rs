@@ -54,7 +54,8 @@ pub enum JobState {
     Cancelled,
     /// A state this client does not recognise (an unknown status, or "succeeded" with no output).
     Unrecognised {
-        /// The status as sent, with a note when the status itself was known.
+        /// The status as sent (shortened when long: it ends up in events and error messages),
+        /// with a note when the status itself was known.
         status: String,
     },
 }
@@ -79,7 +80,7 @@ pub fn state_from_status(status: &StatusResponse) -> JobState {
         JobStatus::Completed | JobStatus::Succeeded | JobStatus::Failed => JobState::Finished,
         JobStatus::Cancelled | JobStatus::Canceled => JobState::Cancelled,
         JobStatus::Unknown(other) => JobState::Unrecognised {
-            status: other.clone(),
+            status: crate::validate::shorten(other),
         },
     }
 }
@@ -109,7 +110,7 @@ pub fn state_from_result(result: &ResultResponse) -> JobState {
         },
         JobStatus::Cancelled | JobStatus::Canceled => JobState::Cancelled,
         JobStatus::Unknown(other) => JobState::Unrecognised {
-            status: other.clone(),
+            status: crate::validate::shorten(other),
         },
     }
 }
@@ -166,7 +167,11 @@ pub(crate) fn read<T: DeserializeOwned>(kind: RequestKind, response: &Response) 
         Ok(value) => Answer::Ok(value),
         Err(error) => Answer::Garbled(Error::Protocol {
             request: kind,
-            what: format!("the body does not match the API: {error}"),
+            // serde's message quotes the offending value whole: shorten it with the rest.
+            what: format!(
+                "the body does not match the API: {}",
+                shorten_long(&error.to_string())
+            ),
         }),
     }
 }

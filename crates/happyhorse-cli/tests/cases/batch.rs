@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::cases::jobs::Emu;
 
 /// A jobs file of `count` jobs with prompts unique to `tag`; returns (path, bodies as sent).
-fn jobs_file(dir: &Path, tag: &str, count: usize) -> (PathBuf, Vec<Value>) {
+pub(super) fn jobs_file(dir: &Path, tag: &str, count: usize) -> (PathBuf, Vec<Value>) {
     let mut text = String::new();
     let mut bodies = Vec::new();
     for i in 0..count {
@@ -43,7 +43,7 @@ fn batch(emu: &Emu, dir: &Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn report(output: &std::process::Output) -> Value {
+pub(super) fn report(output: &std::process::Output) -> Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last = stdout.lines().last().unwrap_or_else(|| {
         panic!(
@@ -67,7 +67,7 @@ fn ids_in_state(report: &Value, state: &str) -> Vec<String> {
 }
 
 /// Every finished-looking video in `out` is exactly `video`; returns how many there are.
-fn complete_videos(out: &Path, video: &[u8]) -> usize {
+pub(super) fn complete_videos(out: &Path, video: &[u8]) -> usize {
     let mut count = 0;
     for entry in std::fs::read_dir(out).unwrap() {
         let path = entry.unwrap().path();

@@ -4,3 +4,4 @@ mod common;
 mod help;
 mod jobs;
 mod offline;
+mod soak;

@@ -1,9 +1,10 @@
 //! What the jobs of one batch share: a retry quota, so a struggling service is not hammered by
 //! every job retrying on its own budget, and a pause, so one `Retry-After` slows them all.
 //!
-//! The quota follows the AWS SDKs' "standard" retry mode: a bucket of tokens, each retry costs
-//! some, each successful answer refunds one. While the service is healthy the bucket stays full;
-//! when most calls fail, retries stop for every job until answers succeed again.
+//! The quota follows the AWS SDKs' "standard" retry mode: a bucket of tokens; each retry costs
+//! some; a call that succeeds at once refunds one, and a call that succeeds after a retry gets
+//! that retry's price back. While the service is healthy the bucket stays full; when calls keep
+//! failing even after retries, retries stop for every job until answers succeed again.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -20,8 +21,10 @@ use std::time::Instant;
 /// assert!(throttle.try_spend_retry());
 /// assert!(throttle.try_spend_retry());
 /// assert!(!throttle.try_spend_retry(), "10 tokens pay for two retries");
-/// throttle.record_success();
+/// throttle.record_success(false);
 /// assert_eq!(throttle.stats().tokens, 1);
+/// throttle.record_success(true); // a retried call succeeded: its retry is paid back
+/// assert_eq!(throttle.stats().tokens, 6);
 ///
 /// let now = Instant::now();
 /// throttle.pause_until(now + Duration::from_secs(7));
@@ -62,8 +65,8 @@ pub struct ThrottleStats {
 }
 
 impl Default for Throttle {
-    /// 500 tokens, 5 per retry, 1 back per successful answer: about 100 retries in a row before
-    /// retries stop, the AWS SDKs' defaults.
+    /// 500 tokens, 5 per retry, 1 back per call that succeeds at once: about 100 failed retries
+    /// in a row before retries stop, the AWS SDKs' defaults.
     fn default() -> Self {
         Self::new(500)
     }
@@ -109,13 +112,16 @@ impl Throttle {
         }
     }
 
-    /// A call succeeded: refunds a little of the bucket.
-    pub fn record_success(&self) {
+    /// A call succeeded: refunds one token, or a retry's price when the call succeeded after a
+    /// retry this throttle paid for.
+    pub fn record_success(&self, after_paid_retry: bool) {
         let mut shared = self.lock();
-        shared.tokens = shared
-            .tokens
-            .saturating_add(shared.success_refund)
-            .min(shared.capacity);
+        let refund = if after_paid_retry {
+            shared.retry_cost
+        } else {
+            shared.success_refund
+        };
+        shared.tokens = shared.tokens.saturating_add(refund).min(shared.capacity);
     }
 
     /// Holds every job's next request until `until` (a later pause already set is kept).
