@@ -9,7 +9,7 @@ use bytes::Bytes;
 use happyhorse_emulator::{Emulator, Endpoint, FaultConfig, FaultKind, ProcessingTime};
 use serde_json::{Value, json};
 
-use crate::cases::jobs::Emu;
+use crate::cases::jobs::{Emu, interrupt};
 
 /// A jobs file of `count` jobs with prompts unique to `tag`; returns (path, bodies as sent).
 pub(super) fn jobs_file(dir: &Path, tag: &str, count: usize) -> (PathBuf, Vec<Value>) {
@@ -338,4 +338,84 @@ fn every_invalid_line_is_reported_and_nothing_is_sent() {
     let report = report(&output);
     assert_eq!(report["counts"], json!({"invalid": 2, "succeeded": 2}));
     assert_eq!(emu.emulator().stats().submissions_total, 2);
+}
+
+#[test]
+fn ctrl_c_cancels_queued_jobs_leaves_running_ones_and_a_rerun_collects_them() {
+    // One worker: one job runs (for a while), the others wait in the service's queue.
+    let emu = Emu::start(
+        Emulator::builder()
+            .workers(1)
+            .processing_time(ProcessingTime::Fixed(Duration::from_secs(60)))
+            .time_scale(60.0),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    jobs_file(dir.path(), "ctrl-c", 5);
+    let mut child = emu.spawn(
+        dir.path(),
+        &[
+            "--json",
+            "batch",
+            "jobs.jsonl",
+            "--out-dir",
+            "out",
+            "--poll-interval",
+            "50ms",
+            "--concurrency",
+            "3",
+        ],
+    );
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut running, mut line) = (0, String::new());
+    while running == 0 {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the batch ended early"
+        );
+        running += usize::from(line.contains("\"event\":\"running\""));
+    }
+    interrupt(&child);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let interrupted: Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    let states: Vec<&str> = interrupted["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["state"].as_str().unwrap())
+        .collect();
+    // The running job goes on (pending), the two queued are cancelled, the last two never sent
+    // (which of the first three runs is the service's choice).
+    let mut first_three = states[..3].to_vec();
+    first_three.sort_unstable();
+    assert_eq!(first_three, ["cancelled", "cancelled", "pending"], "{rest}");
+    assert_eq!(states[3..], ["not_sent", "not_sent"], "{rest}");
+    let pending = states.iter().position(|s| *s == "pending").unwrap();
+    assert_eq!(emu.emulator().stats().submissions_total, 3);
+
+    let rerun = batch(&emu, dir.path(), &["--concurrency", "3"]);
+    let collected = report(&rerun);
+    let states: Vec<&str> = collected["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["state"].as_str().unwrap())
+        .collect();
+    let mut expected = vec!["cancelled"; 3];
+    expected[pending] = "succeeded";
+    expected.extend(["succeeded", "succeeded"]);
+    assert_eq!(states, expected);
+    assert_eq!(
+        rerun.status.code(),
+        Some(11),
+        "cancelled jobs are reported, not retried"
+    );
+    assert_eq!(
+        emu.emulator().stats().submissions_total,
+        5,
+        "the pending job was followed, not resubmitted"
+    );
 }

@@ -427,7 +427,7 @@ fn read_until(child: &mut Child, name: &str) -> (BufReader<std::process::ChildSt
     }
 }
 
-fn interrupt(child: &Child) {
+pub(super) fn interrupt(child: &Child) {
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
