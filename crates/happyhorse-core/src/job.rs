@@ -170,13 +170,16 @@ impl Job {
             State::Submit(submit) => Some(submit.not_before),
             State::Follow(follow) if follow.in_flight.is_some() => None,
             State::Follow(follow) => match follow.cancel {
+                CancelStep::Wanted { not_before } if follow.polls_stopped => Some(not_before),
                 CancelStep::Wanted { not_before } => Some(not_before.min(follow.next_poll)),
                 _ => Some(follow.next_poll),
             },
         };
         // A pause shared with other jobs holds the next request, never the deadline.
         let scheduled = scheduled.map(|at| self.resume_at(at));
-        match (scheduled, self.deadline) {
+        // While a cancel is under way the deadline waits for it (see `check_deadline`).
+        let deadline = self.deadline.filter(|_| !self.cancel_under_way());
+        match (scheduled, deadline) {
             (Some(at), Some(deadline)) => Some(at.min(deadline)),
             (at, deadline) => at.or(deadline),
         }
@@ -301,7 +304,15 @@ impl Job {
         let Some(deadline) = self.deadline else {
             return;
         };
+        // A cancel the caller asked for goes out (and is answered) before the deadline ends the
+        // job: stopping first would leave a job the caller wanted gone running, and billed.
         if now < deadline {
+            return;
+        }
+        if self.cancel_under_way() {
+            if let State::Follow(follow) = &mut self.state {
+                follow.polls_stopped = true;
+            }
             return;
         }
         let deadline = deadline - self.started;
@@ -325,6 +336,19 @@ impl Job {
     }
 
     fn finish(&mut self, outcome: Outcome) {
+        if self.cancel_pending() {
+            // Every cancel gets a verdict, even when the job ends another way first.
+            let verdict = match &outcome {
+                Outcome::Succeeded { .. } | Outcome::Failed { .. } => CancelStatus::AlreadyFinished,
+                Outcome::Cancelled { .. } => CancelStatus::Cancelled,
+                Outcome::Abandoned { error, .. } => CancelStatus::Failed(error.clone()),
+                _ => CancelStatus::Failed(crate::Error::Protocol {
+                    request: crate::RequestKind::Cancel,
+                    what: format!("the job ended ({outcome}) before the cancel was answered"),
+                }),
+            };
+            self.settle_cancel(verdict);
+        }
         self.events.push_back(Event::Finished(outcome.clone()));
         self.state = State::Done(outcome);
     }
@@ -381,6 +405,12 @@ impl Job {
             throttle.record_success(self.paid_retry);
         }
         self.paid_retry = false;
+    }
+
+    /// Whether a cancel is still to be sent or answered by the service.
+    fn cancel_under_way(&self) -> bool {
+        matches!(&self.state, State::Follow(follow)
+            if matches!(follow.cancel, CancelStep::Wanted { .. } | CancelStep::InFlight))
     }
 
     /// Whether a cancel request awaits its verdict.

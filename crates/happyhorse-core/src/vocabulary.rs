@@ -182,14 +182,15 @@ fn api_error(
     raw: &[u8],
     retry_after: Option<Duration>,
 ) -> ApiError {
-    let body: Option<ErrorBody> = json.and_then(|j| serde_json::from_value(j.clone()).ok());
-    let body = body.unwrap_or(ErrorBody {
-        error_code: None,
-        error_message: None,
-        message: None,
-        error: None,
-        detail: None,
-    });
+    // Field by field, not as one `ErrorBody`: a field of an unexpected type (a numeric
+    // `error_message`, say) must not hide the others, least of all the code that classifies it.
+    let body = ErrorBody {
+        error_code: field(json, "error_code"),
+        error_message: field(json, "error_message"),
+        message: field(json, "message"),
+        error: field(json, "error"),
+        detail: field(json, "detail"),
+    };
     let message = body
         .error_message
         .or(body.message)
@@ -215,6 +216,15 @@ fn api_error(
         detail: body.detail,
         retry_after,
     }
+}
+
+/// The top-level field `name`, if it is there, not null, and of the expected type.
+fn field<T: DeserializeOwned>(json: Option<&Value>, name: &str) -> Option<T> {
+    let value = json?.get(name)?;
+    if value.is_null() {
+        return None;
+    }
+    serde_json::from_value(value.clone()).ok()
 }
 
 fn body_excerpt(body: &[u8]) -> String {

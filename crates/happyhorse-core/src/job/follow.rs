@@ -25,7 +25,7 @@ pub(super) fn next_transmit(
             follow.cancel = CancelStep::InFlight;
             RequestKind::Cancel
         }
-        _ if now >= follow.next_poll => follow.poll_kind(),
+        _ if now >= follow.next_poll && !follow.polls_stopped => follow.poll_kind(),
         _ => return None,
     };
     follow.in_flight = Some(InFlight { id, kind });

@@ -67,6 +67,8 @@ pub(crate) struct Follow {
     pub(crate) unrecognised: Option<Unrecognised>,
     pub(crate) cancel: CancelStep,
     pub(crate) cancel_failures: u32,
+    /// The deadline passed while a cancel was under way: only the cancel may still be sent.
+    pub(crate) polls_stopped: bool,
 }
 
 impl Follow {
@@ -89,6 +91,7 @@ impl Follow {
             unrecognised: None,
             cancel: CancelStep::Idle,
             cancel_failures: 0,
+            polls_stopped: false,
         }
     }
 

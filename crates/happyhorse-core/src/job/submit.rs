@@ -151,7 +151,8 @@ impl Job {
         self.events.push_back(Event::Submitted {
             request_id: request_id.clone(),
         });
-        if deadline_passed {
+        // A cancel asked for while the submit was in flight is sent even past the deadline.
+        if deadline_passed && !cancel_requested {
             let deadline = self.deadline.map(|d| d - self.started).unwrap_or_default();
             let outcome = Outcome::DeadlineExceeded {
                 request_id: Some(request_id),

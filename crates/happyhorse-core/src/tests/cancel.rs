@@ -322,3 +322,40 @@ fn a_service_reporting_cancelled_on_a_poll_ends_the_job() {
     ));
     assert_eq!(h.job.cancel_status(), None, "nobody asked");
 }
+
+#[test]
+fn a_cancel_asked_during_the_submit_is_sent_even_after_the_deadline() {
+    use crate::{Job, Response};
+    let config = fixed().with_poll(
+        PollPolicy::fixed(Duration::from_secs(2)).with_deadline(Some(Duration::from_secs(10))),
+    );
+    let start = std::time::Instant::now();
+    let mut job = Job::submit(MODEL, b"{}".to_vec(), config, start);
+    let submit = job.poll_transmit(start).unwrap();
+    job.cancel(start);
+    // The answer comes after the deadline, carrying the only copy of the id.
+    let late = start + Duration::from_secs(30);
+    job.handle_timeout(late);
+    job.handle_response(
+        submit.id,
+        Response::new(200, r#"{"request_id":"r1"}"#),
+        late,
+    );
+    assert!(
+        !job.is_terminal(),
+        "the job must not end before its cancel is sent"
+    );
+    let cancel = job.poll_transmit(late).expect("the cancel goes out");
+    assert_eq!(cancel.kind, RequestKind::Cancel);
+    job.handle_response(
+        cancel.id,
+        Response::new(200, r#"{"request_id":"r1","outcome":"cancelled"}"#),
+        late,
+    );
+    assert_eq!(job.cancel_status(), Some(&CancelStatus::Cancelled));
+    assert!(
+        matches!(job.outcome(), Some(Outcome::Cancelled { .. })),
+        "{:?}",
+        job.outcome()
+    );
+}

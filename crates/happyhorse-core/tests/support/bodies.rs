@@ -1,0 +1,849 @@
+//! Every answer the client reads, and what reading it must guarantee.
+//!
+//! An answer is an HTTP status, the `Retry-After` and `Date` headers, and a body. Bodies are
+//! either raw bytes or one of [`TEMPLATES`]: valid-looking JSON with holes for a string, a
+//! status word and a number, so generated inputs reach past the JSON parser into the
+//! classification. [`check_response`] reads one answer as each of the four calls, with the same
+//! public entry points the clients use (`oneshot::read_*`, `vocabulary::state_from_*`,
+//! `vocabulary::parse_retry_after`), and through a [`Job`] (`handle_response`), and checks the
+//! result against the wire-vocabulary table in `docs/lifecycle.md`.
+
+use std::time::{Duration, Instant};
+
+use happyhorse_core::vocabulary::{self, JobState};
+use happyhorse_core::{
+    ApiErrorKind, CancelStatus, Error, Event, Job, JobConfig, Outcome, RequestId, RequestKind,
+    Response, oneshot,
+};
+use happyhorse_types::image_to_video::ImageToVideoOutput;
+use happyhorse_types::{CancelOutcome, ErrorBody, ErrorCode, JobStatus};
+use serde_json::{Map, Value};
+
+/// The model every generated job submits to.
+pub(crate) const MODEL: &str = "happyhorse/happyhorse-1.0/image-to-video";
+
+/// Valid-looking bodies; `{s}` is replaced by a JSON string, `{k}` by a word from [`WORDS`],
+/// `{n}` by a number-like token.
+pub(crate) const TEMPLATES: &[&str] = &[
+    r#"{"request_id":{s}}"#,
+    r#"{"request_id":{k},"status_url":{s},"result_url":{s},"cancel_url":{n}}"#,
+    r#"{"request_id":"req_1","status":{k}}"#,
+    r#"{"status":{k}}"#,
+    r#"{"status":{s}}"#,
+    r#"{"status":{k},"queue_position":{n}}"#,
+    r#"{"status":"in_queue","queue_position":{n},"request_id":{s}}"#,
+    r#"{"status":{k},"output":{"video":{s}}}"#,
+    r#"{"status":{k},"output":{n}}"#,
+    r#"{"status":{k},"error":{s}}"#,
+    r#"{"status":{k},"error":{"type":{s},"message":{s},"code":{n}}}"#,
+    r#"{"status":{k},"output":{"video":{s}},"error":{s},"cost":{n},"created_at":{s},"finished_at":{n}}"#,
+    r#"{"outcome":{k}}"#,
+    r#"{"outcome":{s},"status":{k}}"#,
+    r#"{"outcome":{k},"status":{s},"request_id":{n}}"#,
+    r#"{"error_code":{n},"error_message":{s}}"#,
+    r#"{"error_code":{s},"message":{s}}"#,
+    r#"{"error_code":{n},"status":{k}}"#,
+    r#"{"error_code":{n},"error":{s},"detail":{n}}"#,
+    r#"{"error_code":{n},"error":{"type":{s},"message":{s}}}"#,
+    r#"{"detail":[{"loc":["body",{s}],"msg":{s}}]}"#,
+    r#"{"error_message":{s}}"#,
+    r#"{s}"#,
+    r#"{n}"#,
+    r#"{"status":{k},"queue_position":{n},"output":{"video":{s},"videos":[{s}]},"request_id":{s}}"#,
+    r#""#,
+    r#"{"status":{k}"#,
+    r#"{"status":{k},"status":{s}}"#,
+    r#"{"status":"succeeded","output":{"video":{s}},"cost":{s}}"#,
+    r#"{"status":{k},"created_at":{n}}"#,
+    r#"{"request_id":{s},"status":{k},"outcome":{k},"output":{"video":{s}},"queue_position":{n}}"#,
+];
+
+/// Status and outcome words (as JSON), the known ones and a few near misses.
+pub(crate) const WORDS: &[&str] = &[
+    r#""in_queue""#,
+    r#""in_progress""#,
+    r#""completed""#,
+    r#""succeeded""#,
+    r#""failed""#,
+    r#""cancelled""#,
+    r#""canceled""#,
+    r#""not_cancellable""#,
+    r#""""#,
+    r#""IN_PROGRESS""#,
+    r#""running""#,
+    r#""req_1""#,
+    "null",
+    "7",
+    "{}",
+];
+
+/// Number-like tokens, some of them not numbers at all.
+pub(crate) const NUMBER_TOKENS: &[&str] = &[
+    "0",
+    "1",
+    "-1",
+    "3",
+    "400001",
+    "400002",
+    "400004",
+    "\"400004\"",
+    "\" 404001 \"",
+    "403001",
+    "404001",
+    "429000",
+    "500000",
+    "503001",
+    "1e400",
+    "1.5",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-9223372036854775809",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    "\"\"",
+];
+
+/// `Date` and `Retry-After` dates, in the three HTTP formats and at the edges.
+pub(crate) const DATES: &[&str] = &[
+    "Wed, 21 Oct 2015 07:28:00 GMT",
+    "Wed, 21 Oct 2015 07:28:30 GMT",
+    "Sunday, 06-Nov-94 08:49:37 GMT",
+    "Sun Nov  6 08:49:37 1994",
+    "Thu, 01 Jan 1970 00:00:00 GMT",
+    "Fri, 31 Dec 9999 23:59:59 GMT",
+    "Mon, 01 Jan 2024 00:00:00 GMT",
+];
+
+/// Realistic whole answers (mostly from the API reference), so generated jobs get somewhere.
+pub(crate) const CANNED: &[&str] = &[
+    r#"{"request_id":"req_1"}"#,
+    r#"{"request_id":"req_1","status_url":"https://model-api.runcomfy.net/v1/requests/req_1/status","result_url":"https://model-api.runcomfy.net/v1/requests/req_1/result","cancel_url":"https://model-api.runcomfy.net/v1/requests/req_1/cancel"}"#,
+    r#"{"status":"in_queue","queue_position":3}"#,
+    r#"{"status":"in_queue","queue_position":0}"#,
+    r#"{"status":"in_queue"}"#,
+    r#"{"status":"in_progress"}"#,
+    r#"{"status":"completed"}"#,
+    r#"{"status":"succeeded","output":{"video":"https://cdn.example/v.mp4"}}"#,
+    r#"{"status":"failed","error":"out of memory"}"#,
+    r#"{"status":"failed","error":{"type":"ValidationError","message":"bad image"}}"#,
+    r#"{"status":"cancelled"}"#,
+    r#"{"status":"mystery"}"#,
+    r#"{"status":"succeeded"}"#,
+    r#"{"request_id":"req_1","outcome":"cancelled","status":"cancelled"}"#,
+    r#"{"request_id":"req_1","outcome":"not_cancellable","status":"in_progress"}"#,
+    r#"{"outcome":"not_cancellable","status":"completed"}"#,
+    r#"{"outcome":"not_cancellable"}"#,
+    r#"{"error_code":400004,"error_message":"invalid token"}"#,
+    r#"{"error_code":"404001","message":"request not found"}"#,
+    r#"{"error_code":500000,"error_message":"internal error"}"#,
+    r#"{"detail":[{"loc":["body","prompt"],"msg":"field required"}]}"#,
+    "<html>502 Bad Gateway</html>",
+];
+
+/// HTTP statuses the service uses or might, plus the odd ones.
+pub(crate) const STATUSES: &[u16] = &[
+    200, 200, 200, 201, 202, 204, 301, 302, 400, 401, 402, 403, 404, 408, 409, 422, 429, 500, 502,
+    503, 504,
+];
+
+/// A number-like token.
+#[derive(Debug, Clone)]
+pub(crate) enum Number {
+    /// One of [`NUMBER_TOKENS`] (index taken modulo its length).
+    Listed(u8),
+    Int(i64),
+    Unsigned(u64),
+    Float(f64),
+}
+
+impl Number {
+    fn render(&self) -> String {
+        match self {
+            Self::Listed(i) => NUMBER_TOKENS[usize::from(*i) % NUMBER_TOKENS.len()].to_owned(),
+            Self::Int(n) => n.to_string(),
+            Self::Unsigned(n) => n.to_string(),
+            // `NaN` and `inf` are not JSON: fine, that is a garbled body.
+            Self::Float(x) => x.to_string(),
+        }
+    }
+}
+
+/// A body: raw bytes, or a template with its holes filled.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    Raw(Vec<u8>),
+    /// One of [`CANNED`] (index taken modulo its length).
+    Canned(u8),
+    Template {
+        /// Index into [`TEMPLATES`], modulo its length.
+        template: u8,
+        s: String,
+        /// Index into [`WORDS`], modulo its length.
+        k: u8,
+        n: Number,
+    },
+}
+
+impl Body {
+    pub(crate) fn render(&self) -> Vec<u8> {
+        match self {
+            Self::Raw(bytes) => bytes.clone(),
+            Self::Canned(i) => CANNED[usize::from(*i) % CANNED.len()].as_bytes().to_vec(),
+            Self::Template { template, s, k, n } => {
+                let template = TEMPLATES[usize::from(*template) % TEMPLATES.len()];
+                let s = serde_json::to_string(s).unwrap();
+                let k = WORDS[usize::from(*k) % WORDS.len()];
+                let n = n.render();
+                // One pass over the template, so a filled-in value is never re-read as a hole.
+                let mut out = String::with_capacity(template.len() + s.len());
+                let mut rest = template;
+                while let Some(at) = rest.find('{') {
+                    out.push_str(&rest[..at]);
+                    let tail = &rest[at..];
+                    let (fill, len) = if tail.starts_with("{s}") {
+                        (s.as_str(), 3)
+                    } else if tail.starts_with("{k}") {
+                        (k, 3)
+                    } else if tail.starts_with("{n}") {
+                        (n.as_str(), 3)
+                    } else {
+                        ("{", 1)
+                    };
+                    out.push_str(fill);
+                    rest = &tail[len..];
+                }
+                out.push_str(rest);
+                out.into_bytes()
+            }
+        }
+    }
+}
+
+/// A header value: delta-seconds, one of [`DATES`], or any text.
+#[derive(Debug, Clone)]
+pub(crate) enum Header {
+    Seconds(u64),
+    Date(u8),
+    Text(String),
+}
+
+impl Header {
+    pub(crate) fn render(&self) -> String {
+        match self {
+            Self::Seconds(s) => s.to_string(),
+            Self::Date(i) => DATES[usize::from(*i) % DATES.len()].to_owned(),
+            Self::Text(text) => text.clone(),
+        }
+    }
+}
+
+/// One answer as the transport hands it to the engine.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<Header>,
+    pub(crate) date: Option<Header>,
+    pub(crate) body: Body,
+}
+
+impl Answer {
+    pub(crate) fn to_response(&self) -> Response {
+        let mut response = Response::new(self.status, self.body.render());
+        if let Some(value) = &self.retry_after {
+            response = response.with_retry_after(value.render());
+        }
+        if let Some(value) = &self.date {
+            response = response.with_date(value.render());
+        }
+        response
+    }
+}
+
+/// Errors and messages built from an answer stay readable whatever the answer held: long
+/// values are shortened (`docs/architecture.md`: "Messages name the field, the rule and the
+/// value, shortening long values"; `Error::Protocol`: "shortened; never a whole body").
+pub(crate) const MAX_MESSAGE_CHARS: usize = 2_000;
+
+pub(crate) fn check_message(what: &str, text: &str) {
+    let chars = text.chars().count();
+    assert!(
+        chars <= MAX_MESSAGE_CHARS,
+        "{what}: a {chars}-character message (long values must be shortened): {}…",
+        text.chars().take(200).collect::<String>()
+    );
+}
+
+/// An error's message and each of its sources' are bounded; `Debug` does not panic.
+pub(crate) fn check_error(error: &Error) {
+    check_message("error", &error.to_string());
+    let _ = format!("{error:?}");
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        check_message("error source", &inner.to_string());
+        source = inner.source();
+    }
+}
+
+/// An outcome's message (and its error's) is bounded.
+pub(crate) fn check_outcome_text(outcome: &Outcome) {
+    check_message("outcome", &outcome.to_string());
+    let _ = format!("{outcome:?}");
+    match outcome {
+        Outcome::Abandoned { error, .. } => check_error(error),
+        Outcome::SubmitOutcomeUnknown(unknown) => check_error(&unknown.reason),
+        Outcome::Failed { failure, .. } => check_message("failure", &failure.message()),
+        _ => {}
+    }
+}
+
+/// Whether `id` is usable as a request id: 1 to 128 of `A-Z a-z 0-9 _ -` (the rule RunComfy's
+/// own clients apply; written out here independently of `RequestId`).
+pub(crate) fn valid_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// `Retry-After`: delta-seconds are read as such, surrounding whitespace does not matter, and a
+/// date needs the answer's own `Date` (the engine reads no clock).
+pub(crate) fn check_retry_after(value: &str, date: Option<&str>) -> Option<Duration> {
+    let parsed = vocabulary::parse_retry_after(value, date);
+    let trimmed = value.trim();
+    // Delta-seconds; a leading `+` is tolerated (RFC 9110 has none, but it is harmless), and a
+    // value past `u64::MAX` seconds is ignored.
+    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds = digits.parse::<u64>().ok();
+        assert_eq!(
+            parsed,
+            seconds.map(Duration::from_secs),
+            "Retry-After {value:?}"
+        );
+    } else if date.is_none() {
+        assert_eq!(parsed, None, "Retry-After {value:?} read without a Date");
+    }
+    assert_eq!(
+        vocabulary::parse_retry_after(
+            &format!(" {value}\t"),
+            date.map(|d| format!("\t{d} ")).as_deref()
+        ),
+        parsed,
+        "whitespace changed how Retry-After {value:?} (Date {date:?}) reads"
+    );
+    parsed
+}
+
+/// What a body says, read with `serde_json` alone (independently of the wire types).
+struct Read {
+    json: Option<Value>,
+    /// A top-level non-null `error_code` and no `status`: an error, whatever the HTTP status.
+    error_shaped: bool,
+}
+
+impl Read {
+    fn new(body: &[u8]) -> Self {
+        let json: Option<Value> = serde_json::from_slice(body).ok();
+        let error_shaped = json.as_ref().is_some_and(|j| {
+            j.get("error_code").is_some_and(|c| !c.is_null()) && j.get("status").is_none()
+        });
+        Self { json, error_shaped }
+    }
+
+    fn object(&self) -> Option<&Map<String, Value>> {
+        self.json.as_ref().and_then(Value::as_object)
+    }
+
+    fn str_field(&self, name: &str) -> Option<&str> {
+        self.object()?.get(name)?.as_str()
+    }
+
+    /// Each of `names` is absent, null or a value `fits` accepts.
+    fn fields_fit(&self, names: &[&str], fits: impl Fn(&Value) -> bool) -> bool {
+        self.object().is_some_and(|o| {
+            names
+                .iter()
+                .all(|n| o.get(*n).is_none_or(|v| v.is_null() || fits(v)))
+        })
+    }
+}
+
+/// Reading an answer as a `kind` call, whatever it holds: a non-2xx is always the service's
+/// error, carrying that HTTP status, the `Retry-After` and a kind consistent with its code; a 2xx
+/// that is not JSON is a protocol error for that call; a 2xx with a top-level `error_code` and no
+/// `status` is an error too (RunComfy sends some errors with HTTP 200).
+fn check_shape<T>(
+    kind: RequestKind,
+    response: &Response,
+    read: &Read,
+    retry_after: Option<Duration>,
+    result: &Result<T, Error>,
+) {
+    let status = response.status;
+    let success = (200..300).contains(&status);
+    match result {
+        Ok(_) => assert!(
+            success && read.json.is_some() && !read.error_shaped,
+            "{kind}: HTTP {status} {response:?} read as a success"
+        ),
+        Err(Error::Api(api)) => {
+            assert!(
+                !success || read.error_shaped,
+                "{kind}: HTTP {status} {response:?} read as an API error: {api:?}"
+            );
+            assert_eq!(api.http_status, status);
+            assert_eq!(api.retry_after, retry_after, "{kind}: Retry-After lost");
+            assert_eq!(
+                api.kind,
+                ApiErrorKind::classify(status, api.code.as_ref()),
+                "{kind}: {api:?}"
+            );
+            // The code (a number or text) and a message are kept whatever else the body holds.
+            let sent_code = match read.object().and_then(|o| o.get("error_code")) {
+                Some(Value::Number(n)) => n.as_i64().map(ErrorCode::Number),
+                Some(Value::String(t)) => Some(ErrorCode::Text(t.clone())),
+                _ => None,
+            };
+            if sent_code.is_some() {
+                assert_eq!(api.code, sent_code, "{kind}: the error code was lost");
+            }
+            let has_message = read.str_field("error_message").is_some()
+                || read.str_field("message").is_some()
+                || read
+                    .object()
+                    .and_then(|o| o.get("error"))
+                    .is_some_and(|e| e.is_string() || e.is_object());
+            if has_message {
+                assert!(
+                    api.message.is_some(),
+                    "{kind}: the message was lost: {api:?}"
+                );
+            }
+        }
+        Err(Error::Protocol { request, .. }) => {
+            assert!(
+                success && !read.error_shaped,
+                "{kind}: HTTP {status} {response:?} read as a protocol error"
+            );
+            assert_eq!(*request, kind);
+        }
+        Err(Error::InvalidRequestId(_)) => assert!(kind == RequestKind::Submit && success),
+        Err(other) => panic!("{kind}: unexpected error {other:?} for {response:?}"),
+    }
+    if !success || read.error_shaped {
+        assert!(
+            matches!(result, Err(Error::Api(_))),
+            "{kind}: HTTP {status} {response:?} not read as the service's error"
+        );
+    } else if read.json.is_none() {
+        assert!(
+            matches!(result, Err(Error::Protocol { .. })),
+            "{kind}: a 2xx that is not JSON was not a protocol error"
+        );
+    }
+    if let Err(error) = result {
+        check_error(error);
+    }
+}
+
+/// Whether an unrecognised status as reported shows the one sent: the same, or shortened.
+fn shows(reported: &str, sent: &str) -> bool {
+    let prefix: String = sent.chars().take(60).collect();
+    reported == sent || (sent.chars().count() > 60 && reported.starts_with(&prefix))
+}
+
+fn failure_as_sent(failure: &happyhorse_core::JobFailure) -> Value {
+    failure
+        .error
+        .as_ref()
+        .map_or(Value::Null, |e| serde_json::to_value(e).unwrap())
+}
+
+/// The `/status` row of the vocabulary table.
+fn check_status_state(state: &JobState, read: &Read) {
+    let sent = read.str_field("status").expect("a status");
+    let position = read
+        .object()
+        .and_then(|o| o.get("queue_position"))
+        .and_then(Value::as_u64);
+    let ok = match (sent, state) {
+        ("in_queue", JobState::Queued { position: p }) => *p == position,
+        ("in_progress", JobState::Running) => true,
+        ("completed" | "succeeded" | "failed", JobState::Finished) => true,
+        ("cancelled" | "canceled", JobState::Cancelled) => true,
+        (
+            "in_queue" | "in_progress" | "completed" | "succeeded" | "failed" | "cancelled"
+            | "canceled",
+            _,
+        ) => false,
+        (other, JobState::Unrecognised { status }) => shows(status, other),
+        _ => false,
+    };
+    assert!(ok, "/status {sent:?} read as {state:?}");
+    assert!(!state.is_terminal() || matches!(state, JobState::Cancelled));
+}
+
+/// The `/result` rows of the vocabulary table.
+fn check_result_state(state: &JobState, read: &Read) {
+    let object = read.object().expect("an object");
+    let sent = read.str_field("status").expect("a status");
+    let output = object.get("output").and_then(Value::as_object);
+    let error = object.get("error").filter(|e| !e.is_null());
+    let ok = match (sent, state) {
+        ("in_queue", JobState::Queued { position }) => position.is_none(),
+        ("in_progress", JobState::Running) => true,
+        ("succeeded" | "completed", JobState::Succeeded { output: got }) => Some(got) == output,
+        ("succeeded" | "completed", JobState::Failed { failure }) => {
+            output.is_none() && Some(&failure_as_sent(failure)) == error
+        }
+        ("succeeded" | "completed", JobState::Unrecognised { status }) => {
+            output.is_none() && error.is_none() && status.starts_with(sent)
+        }
+        ("failed", JobState::Failed { failure }) => {
+            failure_as_sent(failure) == error.cloned().unwrap_or(Value::Null)
+        }
+        ("cancelled" | "canceled", JobState::Cancelled) => true,
+        (
+            "in_queue" | "in_progress" | "completed" | "succeeded" | "failed" | "cancelled"
+            | "canceled",
+            _,
+        ) => false,
+        (other, JobState::Unrecognised { status }) => shows(status, other),
+        _ => false,
+    };
+    assert!(ok, "/result {sent:?} read as {state:?}");
+    if let JobState::Failed { failure } = state {
+        check_message("failure", &failure.to_string());
+    }
+}
+
+/// Reads `response` as the answer to each of the four calls, with the one-shot readers and
+/// through a job, and checks everything the vocabulary table promises.
+pub(crate) fn check_response(response: &Response) {
+    let retry_after = response
+        .retry_after
+        .as_deref()
+        .and_then(|value| check_retry_after(value, response.date.as_deref()));
+    let read = Read::new(&response.body);
+    let success = (200..300).contains(&response.status);
+    let plain = success && read.object().is_some() && !read.error_shaped;
+    let strings = |v: &Value| v.is_string();
+
+    // The other raw readers the clients use: an error body on its own (the catalogue calls).
+    let _ = serde_json::from_slice::<ErrorBody>(&response.body);
+
+    // Submit: success only with a usable id; unknown fields never stand in the way.
+    let submit = oneshot::read_submit(response);
+    check_shape(RequestKind::Submit, response, &read, retry_after, &submit);
+    let sent_id = read.str_field("request_id");
+    if let Ok((id, answer)) = &submit {
+        assert!(valid_request_id(id.as_str()), "unusable id {id:?} accepted");
+        assert_eq!(id.as_str(), answer.request_id);
+        assert_eq!(Some(id.as_str()), sent_id);
+    }
+    if plain
+        && sent_id.is_some_and(valid_request_id)
+        && read.fields_fit(&["status_url", "result_url", "cancel_url"], strings)
+    {
+        assert!(submit.is_ok(), "a usable submit answer refused: {submit:?}");
+    }
+    if sent_id.is_some_and(|id| !valid_request_id(id)) {
+        assert!(submit.is_err(), "an unusable request id accepted");
+    }
+
+    // Status.
+    let status = oneshot::read_status(response);
+    check_shape(RequestKind::Status, response, &read, retry_after, &status);
+    if let Ok(answer) = &status {
+        assert_eq!(Some(answer.status.as_str()), read.str_field("status"));
+        check_status_state(&vocabulary::state_from_status(answer), &read);
+    }
+    if plain
+        && read.str_field("status").is_some()
+        && read.fields_fit(&["queue_position"], |v| v.is_u64())
+        && read.fields_fit(&["request_id", "status_url", "result_url"], strings)
+    {
+        assert!(
+            status.is_ok(),
+            "a readable /status answer refused: {status:?}"
+        );
+    }
+
+    // Result.
+    let result = oneshot::read_result(response);
+    check_shape(RequestKind::Result, response, &read, retry_after, &result);
+    if let Ok(answer) = &result {
+        assert_eq!(Some(answer.status.as_str()), read.str_field("status"));
+        let state = vocabulary::state_from_result(answer);
+        check_result_state(&state, &read);
+        if let JobState::Succeeded { output } = &state {
+            // What the HTTP client does with it: convert to the model's output type.
+            let _ = serde_json::from_value::<ImageToVideoOutput>(Value::Object(output.clone()));
+        }
+    }
+    if plain
+        && read.str_field("status").is_some()
+        && read.fields_fit(&["output"], Value::is_object)
+        && read.fields_fit(&["error"], |v| v.is_string() || v.is_object())
+        && read.fields_fit(&["request_id", "created_at", "finished_at"], strings)
+        && read.fields_fit(&["cost"], Value::is_number)
+    {
+        assert!(
+            result.is_ok(),
+            "a readable /result answer refused: {result:?}"
+        );
+    }
+
+    // Cancel.
+    let cancel = oneshot::read_cancel(response);
+    check_shape(RequestKind::Cancel, response, &read, retry_after, &cancel);
+    if let Ok(answer) = &cancel {
+        assert_eq!(Some(answer.outcome.as_str()), read.str_field("outcome"));
+        assert_eq!(
+            answer.status.as_ref().map(JobStatus::as_str),
+            read.str_field("status")
+        );
+    }
+    if plain
+        && read.str_field("outcome").is_some()
+        && read.fields_fit(&["status", "request_id"], strings)
+    {
+        assert!(
+            cancel.is_ok(),
+            "a readable cancel answer refused: {cancel:?}"
+        );
+    }
+
+    check_through_job(response, &submit, &status, &result, &cancel);
+}
+
+fn events(job: &mut Job) -> Vec<Event> {
+    std::iter::from_fn(|| job.poll_event()).collect()
+}
+
+fn retrying(events: &[Event], kind: RequestKind) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e, Event::Retrying { request, .. } if *request == kind))
+}
+
+/// A job reads each answer the way the one-shot reader does, and acts as the lifecycle table
+/// says: a submit succeeds only with a usable id, a 5xx or garbled answer leaves its outcome
+/// unknown, a 429 is sent again, any other error is a rejection; polls end the job only on an
+/// end state or an error that retrying cannot fix.
+fn check_through_job(
+    response: &Response,
+    submit: &Result<(RequestId, happyhorse_types::SubmitResponse), Error>,
+    status: &Result<happyhorse_types::StatusResponse, Error>,
+    result: &Result<happyhorse_types::ResultResponse, Error>,
+    cancel: &Result<happyhorse_types::CancelResponse, Error>,
+) {
+    let start = Instant::now();
+    let config = || JobConfig::default().with_seed(1);
+    let id = RequestId::new("req_fuzz").unwrap();
+
+    // As the answer to a submit.
+    let mut job = Job::submit(MODEL, b"{}".to_vec(), config(), start);
+    let transmit = job.poll_transmit(start).unwrap();
+    job.handle_response(transmit.id, response.clone(), start);
+    match (submit, job.outcome()) {
+        // A 429 created nothing: the submit is sent again later.
+        (Err(Error::Api(api)), None) if api.kind == ApiErrorKind::RateLimited => {
+            assert_eq!(job.request_id(), None);
+            assert!(retrying(&events(&mut job), RequestKind::Submit));
+        }
+        (Ok((id, _)), None) => {
+            assert_eq!(job.request_id(), Some(id));
+            assert_eq!(
+                events(&mut job),
+                vec![Event::Submitted {
+                    request_id: id.clone()
+                }]
+            );
+        }
+        (Err(Error::Api(api)), Some(Outcome::Rejected { error })) => {
+            assert_ne!(api.kind, ApiErrorKind::ServerError, "a 5xx submit rejected");
+            assert_eq!(api, error);
+        }
+        (Err(Error::Api(api)), Some(Outcome::SubmitOutcomeUnknown(unknown))) => {
+            assert_eq!(api.kind, ApiErrorKind::ServerError);
+            assert_eq!(unknown.reason, Error::Api(api.clone()));
+        }
+        (
+            Err(error @ (Error::Protocol { .. } | Error::InvalidRequestId(_))),
+            Some(Outcome::SubmitOutcomeUnknown(unknown)),
+        ) => assert_eq!(&unknown.reason, error),
+        (read, outcome) => {
+            panic!("submit answer {response:?} read as {read:?} but the job ended {outcome:?}")
+        }
+    }
+    if let Some(outcome) = job.outcome() {
+        assert!(outcome.request_id().is_none());
+        check_outcome_text(outcome);
+    }
+
+    // As the answer to a poll of `/status` (a job just submitted polls it first).
+    let mut job = Job::submit(MODEL, b"{}".to_vec(), config(), start);
+    let transmit = job.poll_transmit(start).unwrap();
+    job.handle_response(
+        transmit.id,
+        Response::new(200, r#"{"request_id":"req_fuzz"}"#),
+        start,
+    );
+    let now = job.poll_timeout().unwrap();
+    job.handle_timeout(now);
+    let transmit = job.poll_transmit(now).unwrap();
+    assert_eq!(transmit.kind, RequestKind::Status);
+    let _ = events(&mut job);
+    job.handle_response(transmit.id, response.clone(), now);
+    let seen = events(&mut job);
+    check_poll(
+        &mut job,
+        now,
+        &id,
+        RequestKind::Status,
+        status.as_ref().map(vocabulary::state_from_status),
+        &seen,
+    );
+
+    // As the answer to a poll of `/result` (a resumed job reads it first).
+    let mut job = Job::resume(id.clone(), config(), start);
+    let transmit = job.poll_transmit(start).unwrap();
+    assert_eq!(transmit.kind, RequestKind::Result);
+    job.handle_response(transmit.id, response.clone(), start);
+    let seen = events(&mut job);
+    check_poll(
+        &mut job,
+        start,
+        &id,
+        RequestKind::Result,
+        result.as_ref().map(vocabulary::state_from_result),
+        &seen,
+    );
+    if let (Ok(answer), Some(Outcome::Succeeded { output, result, .. })) = (result, job.outcome()) {
+        assert_eq!(answer.output.as_ref(), Some(output));
+        assert_eq!(answer, &**result);
+    }
+
+    // As the answer to a cancel.
+    let mut job = Job::resume(id.clone(), config(), start);
+    job.cancel(start);
+    let transmit = job.poll_transmit(start).unwrap();
+    assert_eq!(transmit.kind, RequestKind::Cancel);
+    let _ = events(&mut job);
+    job.handle_response(transmit.id, response.clone(), start);
+    let seen = events(&mut job);
+    let verdict = job.cancel_status().cloned();
+    match cancel {
+        Ok(answer) if answer.outcome == CancelOutcome::Cancelled => {
+            assert_eq!(verdict, Some(CancelStatus::Cancelled));
+            assert_eq!(
+                job.outcome(),
+                Some(&Outcome::Cancelled {
+                    request_id: Some(id.clone())
+                })
+            );
+        }
+        Ok(answer) => match &answer.status {
+            Some(JobStatus::Cancelled | JobStatus::Canceled) => {
+                assert_eq!(verdict, Some(CancelStatus::Cancelled));
+                assert_eq!(
+                    job.outcome(),
+                    Some(&Outcome::Cancelled {
+                        request_id: Some(id.clone())
+                    })
+                );
+            }
+            Some(JobStatus::InProgress) => {
+                assert_eq!(verdict, Some(CancelStatus::TooLate));
+                assert!(!job.is_terminal());
+            }
+            Some(JobStatus::Completed | JobStatus::Succeeded | JobStatus::Failed) => {
+                assert_eq!(verdict, Some(CancelStatus::AlreadyFinished));
+                let next = job.poll_transmit(start).expect("the result, read at once");
+                assert_eq!(next.kind, RequestKind::Result);
+            }
+            _ => {
+                // Not cancelled and not told why: the next poll, sent at once, decides.
+                assert_eq!(verdict, Some(CancelStatus::Requested));
+                let next = job.poll_transmit(start).expect("a poll, at once");
+                assert_eq!(next.kind, RequestKind::Result);
+            }
+        },
+        Err(error) if error.is_retryable() => {
+            assert_eq!(verdict, Some(CancelStatus::Requested));
+            assert!(retrying(&seen, RequestKind::Cancel), "{seen:?}");
+            assert!(!job.is_terminal());
+        }
+        Err(error) => {
+            assert_eq!(verdict, Some(CancelStatus::Failed(error.clone())));
+            assert!(!job.is_terminal(), "a failed cancel ended the job");
+        }
+    }
+}
+
+/// The job after one poll answered: ended exactly when the answer says so.
+fn check_poll(
+    job: &mut Job,
+    now: Instant,
+    id: &RequestId,
+    kind: RequestKind,
+    read: Result<JobState, &Error>,
+    seen: &[Event],
+) {
+    let expected_end = match &read {
+        Ok(JobState::Succeeded { output }) => Some(matches!(
+            job.outcome(),
+            Some(Outcome::Succeeded { output: o, request_id, .. }) if o == output && request_id == id
+        )),
+        Ok(JobState::Failed { failure }) => Some(matches!(
+            job.outcome(),
+            Some(Outcome::Failed { failure: f, request_id }) if f == failure && request_id == id
+        )),
+        Ok(JobState::Cancelled) => Some(
+            job.outcome()
+                == Some(&Outcome::Cancelled {
+                    request_id: Some(id.clone()),
+                }),
+        ),
+        Ok(_) => None,
+        Err(error) if error.is_retryable() => {
+            assert!(
+                retrying(seen, kind),
+                "{kind}: no retry after {error}: {seen:?}"
+            );
+            None
+        }
+        Err(error) => Some(
+            job.outcome()
+                == Some(&Outcome::Abandoned {
+                    request_id: Some(id.clone()),
+                    error: (*error).clone(),
+                }),
+        ),
+    };
+    match expected_end {
+        Some(matches) => assert!(matches, "{kind}: read {read:?}, ended {:?}", job.outcome()),
+        None => assert!(
+            !job.is_terminal(),
+            "{kind}: read {read:?}, ended {:?}",
+            job.outcome()
+        ),
+    }
+    if let Some(outcome) = job.outcome() {
+        assert_eq!(outcome.request_id(), Some(id));
+        check_outcome_text(outcome);
+        return;
+    }
+    if let Ok(JobState::Finished) = read {
+        let next = job.poll_transmit(now).expect("the result, read at once");
+        assert_eq!(next.kind, RequestKind::Result);
+    }
+    for event in seen {
+        if let Event::Unrecognised { status } = event {
+            check_message("unrecognised status", status);
+        }
+    }
+}
