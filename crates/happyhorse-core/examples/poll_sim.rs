@@ -2,7 +2,12 @@
 //! manual clock. Prints requests per job and detection lag (job finished → client knows) for
 //! the default policy and fixed-interval baselines.
 //!
-//! `cargo run --release -p happyhorse-core --example poll_sim [-- --jobs 20000 --seed 1]`
+//! `cargo run --release -p happyhorse-core --example poll_sim [-- --jobs 20000 --seed 1 --json]`
+//!
+//! With `--json`, prints one JSON object instead of the tables (read by `cargo xtask bench`):
+//! `{"jobs", "seed", "policies": [Row], "sensitivity": [{"running_time", "median_s", "sigma",
+//! "jobs", "seed", "rows": [Row]}]}`, where a `Row` is `{"policy", "requests_mean",
+//! "requests_p90", "lag_p50_s", "lag_p90_s", "lag_p99_s"}`.
 //!
 //! Workload (per job, drawn from a seeded generator):
 //! - queue wait `W` ~ uniform 0–60 s; the service starts one queued job every `slot` ~ uniform
@@ -38,6 +43,7 @@ fn main() {
     };
     let jobs = usize::try_from(arg("--jobs", 20_000)).unwrap_or(20_000);
     let seed = arg("--seed", 1);
+    let json = args.iter().any(|a| a == "--json");
 
     let policies: Vec<(&str, PollPolicy)> = vec![
         ("default", PollPolicy::default()),
@@ -45,6 +51,48 @@ fn main() {
         ("fixed 2 s", PollPolicy::fixed(Duration::from_secs(2))),
         ("fixed 5 s", PollPolicy::fixed(Duration::from_secs(5))),
     ];
+
+    let sensitivity = [
+        ("median 100 s, sigma 0.25", 100.0, 0.25),
+        ("median 100 s, sigma 0.6", 100.0, 0.6),
+        ("median 60 s, sigma 0.4", 60.0, 0.4),
+        ("median 180 s, sigma 0.4", 180.0, 0.4),
+        ("median 20 s, sigma 0.4 (a fast model)", 20.0, 0.4),
+    ];
+    if json {
+        let workload = draw(jobs, seed, 100.0, 0.4);
+        let rows: Vec<_> = policies
+            .iter()
+            .map(|(name, policy)| row_json(name, &simulate(policy, &workload)))
+            .collect();
+        let sensitivity: Vec<_> = sensitivity
+            .iter()
+            .map(|&(label, median, sigma)| {
+                let workload = draw(jobs / 4, seed + 1, median, sigma);
+                let rows: Vec<_> = policies
+                    .iter()
+                    .filter(|(name, _)| *name == "default" || *name == "fixed 2 s")
+                    .map(|(name, policy)| row_json(name, &simulate(policy, &workload)))
+                    .collect();
+                serde_json::json!({
+                    "running_time": label,
+                    "median_s": median,
+                    "sigma": sigma,
+                    "jobs": jobs / 4,
+                    "seed": seed + 1,
+                    "rows": rows,
+                })
+            })
+            .collect();
+        let report = serde_json::json!({
+            "jobs": jobs,
+            "seed": seed,
+            "policies": rows,
+            "sensitivity": sensitivity,
+        });
+        println!("{report}");
+        return;
+    }
 
     println!(
         "Workload: {jobs} jobs, seed {seed}; queue wait U(0, 60 s), one start per U(5, 15 s);"
@@ -56,13 +104,7 @@ fn main() {
     println!("\nSensitivity (same queue model; running-time distribution varied):\n");
     println!("| running time | policy | requests/job | lag p50 | lag p90 | lag p99 |");
     println!("|---|---|---:|---:|---:|---:|");
-    for (label, median, sigma) in [
-        ("median 100 s, sigma 0.25", 100.0, 0.25),
-        ("median 100 s, sigma 0.6", 100.0, 0.6),
-        ("median 60 s, sigma 0.4", 60.0, 0.4),
-        ("median 180 s, sigma 0.4", 180.0, 0.4),
-        ("median 20 s, sigma 0.4 (a fast model)", 20.0, 0.4),
-    ] {
+    for (label, median, sigma) in sensitivity {
         let workload = draw(jobs / 4, seed + 1, median, sigma);
         for (name, policy) in policies
             .iter()
@@ -94,6 +136,18 @@ fn print_table(policies: &[(&str, PollPolicy)], workload: &[Workload]) {
             percentile(&stats.lags, 0.99)
         );
     }
+}
+
+/// One policy's figures as JSON (see the module docs).
+fn row_json(name: &str, stats: &Stats) -> serde_json::Value {
+    serde_json::json!({
+        "policy": name,
+        "requests_mean": mean(&stats.requests),
+        "requests_p90": percentile(&stats.requests, 0.90),
+        "lag_p50_s": percentile(&stats.lags, 0.50),
+        "lag_p90_s": percentile(&stats.lags, 0.90),
+        "lag_p99_s": percentile(&stats.lags, 0.99),
+    })
 }
 
 fn draw(jobs: usize, seed: u64, median: f64, sigma: f64) -> Vec<Workload> {

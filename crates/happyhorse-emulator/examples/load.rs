@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p happyhorse-emulator --example load -- [--connections 32] [--seconds 5]
-//!     [--server-threads 1] [--client-threads 1] [--rounds 3]
+//!     [--server-threads 1] [--client-threads 1] [--rounds 3] [--json | --serve]
 //! ```
 //!
 //! The two targets are measured alternately, `--rounds` times each, so a noisy neighbour on a
@@ -12,6 +12,16 @@
 //!
 //! Server and load generator run in separate tokio runtimes (their own worker threads), so the
 //! thread counts split the machine's cores between them.
+//!
+//! `--json` prints one JSON object instead of the tables (read by `cargo xtask bench`):
+//! `{"connections", "seconds", "server_threads", "client_threads", "cores", "body_bytes",
+//! "rounds": [{"round", "ceiling": M, "emulator": M}], "status_200"}`, where `M` is
+//! `{"requests", "errors", "requests_per_s", "p50_ms", "p99_ms", "max_ms"}`.
+//!
+//! `--serve` measures nothing: it starts both targets, prints one JSON line
+//! `{"ceiling": "IP:PORT", "emulator": "IP:PORT", "path", "authorization"}` and serves until its
+//! standard input closes — for an outside load generator such as `wrk` (`cargo xtask bench` uses
+//! it for the `wrk` cross-check).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -31,6 +41,8 @@ struct Options {
     server_threads: usize,
     client_threads: usize,
     rounds: usize,
+    json: bool,
+    serve: bool,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -40,6 +52,8 @@ fn options() -> anyhow::Result<Options> {
         server_threads: 1,
         client_threads: 1,
         rounds: 3,
+        json: false,
+        serve: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -53,6 +67,8 @@ fn options() -> anyhow::Result<Options> {
             "--server-threads" => options.server_threads = value()?.parse()?,
             "--client-threads" => options.client_threads = value()?.parse()?,
             "--rounds" => options.rounds = value()?.parse::<usize>()?.max(1),
+            "--json" => options.json = true,
+            "--serve" => options.serve = true,
             other => anyhow::bail!("unknown flag {other}"),
         }
     }
@@ -79,6 +95,17 @@ impl Measured {
         }
         let index = ((self.latencies.len() - 1) as f64 * p).round() as usize;
         f64::from(self.latencies[index]) / 1000.0
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "requests": self.requests,
+            "errors": self.errors,
+            "requests_per_s": self.rate(),
+            "p50_ms": self.percentile(0.50),
+            "p99_ms": self.percentile(0.99),
+            "max_ms": self.percentile(1.0),
+        })
     }
 }
 
@@ -223,21 +250,37 @@ fn main() -> anyhow::Result<()> {
     })?;
     let fixed = Bytes::from(serde_json::to_vec(&status_body)?);
     let ceiling_addr = server.block_on(minimal_server(fixed.clone()));
-
-    println!(
-        "load: {} keep-alive connections, {} s per target (after 0.5 s warm-up), server {} thread(s), load generator {} thread(s), {} cores",
-        options.connections,
-        options.seconds,
-        options.server_threads,
-        options.client_threads,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    println!(
-        "response body: {} bytes: {}",
-        fixed.len(),
-        String::from_utf8_lossy(&fixed)
-    );
     let path = format!("/v1/requests/{id}/status");
+
+    if options.serve {
+        let targets = serde_json::json!({
+            "ceiling": ceiling_addr.to_string(),
+            "emulator": emulator.addr().to_string(),
+            "path": path,
+            "authorization": token,
+        });
+        println!("{targets}");
+        // Serve (on the server runtime's threads) until whoever started us closes our stdin.
+        std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink())?;
+        server.block_on(emulator.shutdown());
+        return Ok(());
+    }
+
+    if !options.json {
+        println!(
+            "load: {} keep-alive connections, {} s per target (after 0.5 s warm-up), server {} thread(s), load generator {} thread(s), {} cores",
+            options.connections,
+            options.seconds,
+            options.server_threads,
+            options.client_threads,
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+        println!(
+            "response body: {} bytes: {}",
+            fixed.len(),
+            String::from_utf8_lossy(&fixed)
+        );
+    }
     let mut ceilings = Vec::new();
     let mut emulated = Vec::new();
     for _ in 0..options.rounds {
@@ -253,6 +296,35 @@ fn main() -> anyhow::Result<()> {
             token.into(),
             options.clone(),
         )));
+    }
+
+    if options.json {
+        let rounds: Vec<_> = ceilings
+            .iter()
+            .zip(&emulated)
+            .enumerate()
+            .map(|(round, (ceiling, measured))| {
+                serde_json::json!({
+                    "round": round + 1,
+                    "ceiling": ceiling.to_json(),
+                    "emulator": measured.to_json(),
+                })
+            })
+            .collect();
+        let stats = emulator.stats();
+        let report = serde_json::json!({
+            "connections": options.connections,
+            "seconds": options.seconds,
+            "server_threads": options.server_threads,
+            "client_threads": options.client_threads,
+            "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+            "body_bytes": fixed.len(),
+            "rounds": rounds,
+            "status_200": stats.requests_with(happyhorse_emulator::Endpoint::Status, "200"),
+        });
+        println!("{report}");
+        server.block_on(emulator.shutdown());
+        return Ok(());
     }
 
     println!();

@@ -7,7 +7,7 @@
 //! cargo build --release -p happyhorse-http --examples
 //! target/release/examples/bench_report [--rounds 5] [--only download|jobs]
 //!     [--sizes 134217728,1073741824] [--dest-dir DIR]
-//!     [--jobs 1000] [--poll-ms 250] [--processing-time 100s] [--time-scale 20]
+//!     [--jobs 1000] [--poll-ms 250] [--processing-time 100s] [--time-scale 20] [--json]
 //! ```
 //!
 //! **Download**: `Client::download` (example `bench_download`) versus `curl -o`, alternating who
@@ -19,6 +19,12 @@
 //! one worker per job. The emulator's request counters show both did the same protocol work.
 //!
 //! Every figure is the median over `--rounds`, with the range beside it.
+//!
+//! With `--json`, the last line of standard output is one JSON object with every figure (read by
+//! `cargo xtask bench`): `{"rounds", "cores", "download": {"dest_dir", "sizes": [{"bytes",
+//! "clients": [C]}]}, "jobs": {"jobs", "poll_ms", "processing_time", "time_scale", "clients": [C],
+//! "skipped": [reason]}}`, where `C` is `{"name", "wall_s", "cpu_s", "max_rss_mib", ...}`, each
+//! figure `{"median", "min", "max"}`; a section that did not run is absent.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -39,6 +45,7 @@ struct Options {
     poll_ms: u64,
     processing_time: String,
     time_scale: f64,
+    json: bool,
 }
 
 fn options() -> Result<Options> {
@@ -51,6 +58,7 @@ fn options() -> Result<Options> {
         poll_ms: 250,
         processing_time: "100s".into(),
         time_scale: 20.0,
+        json: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -69,6 +77,7 @@ fn options() -> Result<Options> {
             "--poll-ms" => options.poll_ms = value()?.parse()?,
             "--processing-time" => options.processing_time = value()?,
             "--time-scale" => options.time_scale = value()?.parse()?,
+            "--json" => options.json = true,
             other => return Err(format!("unknown flag {other}").into()),
         }
     }
@@ -100,11 +109,18 @@ fn main() -> Result<()> {
         std::thread::available_parallelism()?,
         options.rounds
     );
+    let mut report = serde_json::json!({
+        "rounds": options.rounds,
+        "cores": std::thread::available_parallelism()?.get(),
+    });
     if options.only.as_deref() != Some("jobs") {
-        download_bench(&options, &bins, &emulator_bin)?;
+        report["download"] = download_bench(&options, &bins, &emulator_bin)?;
     }
     if options.only.as_deref() != Some("download") {
-        jobs_bench(&options, &bins, &emulator_bin)?;
+        report["jobs"] = jobs_bench(&options, &bins, &emulator_bin)?;
+    }
+    if options.json {
+        println!("{report}");
     }
     Ok(())
 }
@@ -200,11 +216,8 @@ impl Emulator {
 
     /// Requests the emulator answered per endpoint, from `/__emulator/stats`.
     fn requests(&self, endpoint: &str) -> Result<u64> {
-        let url = format!("{}/__emulator/stats", self.base_url);
-        let output = Command::new("/usr/bin/curl")
-            .args(["-sS", "--fail", &url])
-            .output()?;
-        let stats: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        let stats: serde_json::Value =
+            serde_json::from_str(&http_get(&format!("{}/__emulator/stats", self.base_url))?)?;
         let by_outcome = stats["requests"][endpoint].as_object();
         Ok(by_outcome.map_or(0, |m| m.values().filter_map(|v| v.as_u64()).sum()))
     }
@@ -217,7 +230,29 @@ impl Drop for Emulator {
     }
 }
 
-fn download_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result<()> {
+/// The body of a plain-HTTP GET on loopback (HTTP/1.0, so no chunked body to decode; curl is not
+/// needed for the jobs bench).
+fn http_get(url: &str) -> Result<String> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").ok_or("not an http:// URL")?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut stream = std::net::TcpStream::connect(host)?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").ok_or("no end of headers")?;
+    if head.split_whitespace().nth(1) != Some("200") {
+        return Err(format!("GET {url}: {}", head.lines().next().unwrap_or("")).into());
+    }
+    Ok(body.to_owned())
+}
+
+fn download_bench(
+    options: &Options,
+    bins: &Path,
+    emulator_bin: &Path,
+) -> Result<serde_json::Value> {
     let dir = match &options.dest_dir {
         Some(dir) => tempfile::tempdir_in(dir)?,
         None => tempfile::tempdir()?,
@@ -234,6 +269,7 @@ fn download_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result
         "\n| size | client | wall s | MiB/s | CPU s | peak RSS MiB |\n|---|---|---|---|---|---|"
     );
     let mut summary = Vec::new();
+    let mut sizes_json = Vec::new();
     for &size in &options.sizes {
         let url = format!("{}/synthetic/{size}", emulator.storage_url);
         // happyhorse-http fsyncs before its atomic rename; curl does not, so curl + `sync FILE`
@@ -262,6 +298,16 @@ fn download_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result
             }
         }
         let [rust, curl, synced] = &runs;
+        let mut rust_json = with_name("happyhorse-http", runs_json(rust));
+        rust_json["call_wall_s"] = stat(rust, |r| r.field("wall_s").unwrap_or(f64::NAN)).to_json();
+        sizes_json.push(serde_json::json!({
+            "bytes": size,
+            "clients": [
+                rust_json,
+                with_name("curl -o", runs_json(curl)),
+                with_name("curl -o && sync FILE", runs_json(synced)),
+            ],
+        }));
         let mib = size as f64 / f64::from(1 << 20);
         for (name, runs) in [
             ("happyhorse-http", rust),
@@ -298,7 +344,33 @@ fn download_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result
             human_size(size)
         );
     }
-    Ok(())
+    Ok(serde_json::json!({
+        "dest_dir": dir.path().parent().unwrap_or(dir.path()).display().to_string(),
+        "sizes": sizes_json,
+    }))
+}
+
+/// Wall, CPU and peak memory over runs, as JSON.
+fn runs_json(runs: &[Run]) -> serde_json::Value {
+    serde_json::json!({
+        "wall_s": stat(runs, |r| r.wall).to_json(),
+        "cpu_s": stat(runs, |r| r.cpu).to_json(),
+        "max_rss_mib": stat(runs, |r| r.max_rss_kib / 1024.0).to_json(),
+    })
+}
+
+/// `figures` with `"name"` first.
+fn with_name(name: &str, figures: serde_json::Value) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    object.insert("name".into(), name.into());
+    object.extend(
+        figures
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    object.into()
 }
 
 /// One client program of the jobs bench and the runs it made.
@@ -311,7 +383,7 @@ struct JobsClient {
     runs: Vec<(Run, [u64; 3])>,
 }
 
-fn jobs_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result<()> {
+fn jobs_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result<serde_json::Value> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/httpx_jobs.py");
     let script = script.to_str().ok_or("non-UTF-8 path")?.to_owned();
     let httpx = Command::new("python3")
@@ -350,10 +422,12 @@ fn jobs_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result<()>
         tail: Vec::new(),
         runs: Vec::new(),
     }];
+    let mut skipped = Vec::new();
     if httpx {
         clients.push(python("httpx, no pool cap", "none"));
         clients.push(python("httpx, default pool (100)", "100"));
     } else {
+        skipped.push("python3 httpx: `python3 -c 'import httpx'` failed");
         println!(
             "\n(python httpx: SKIPPED — `python3 -c 'import httpx'` failed; pip install httpx)"
         );
@@ -386,6 +460,7 @@ fn jobs_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result<()>
         "\n| client | wall s | CPU s (process) | CPU s (jobs only) | peak RSS MiB | requests submit / status / result | CPU µs per request |\n|---|---|---|---|---|---|---|"
     );
     let mut medians = Vec::new();
+    let mut clients_json = Vec::new();
     for client in &clients {
         let median_count = |i: usize| stat_u64(client.runs.iter().map(|(_, c)| c[i]).collect());
         let runs: Vec<Run> = client.runs.iter().map(|(r, _)| r.clone()).collect();
@@ -412,6 +487,14 @@ fn jobs_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result<()>
             stat(&per_request, |r| r.cpu).median,
         );
         medians.push((client.name, cpu.median, work.median, rss.median));
+        let mut json = with_name(client.name, runs_json(&runs));
+        json["work_cpu_s"] = work.to_json();
+        json["requests"] = serde_json::json!({
+            "submit": median_count(0),
+            "status": median_count(1),
+            "result": median_count(2),
+        });
+        clients_json.push(json);
     }
     if let Some((_, rust_cpu, rust_work, rust_rss)) = medians.first().copied() {
         for (name, cpu, work, rss) in &medians[1..] {
@@ -423,7 +506,14 @@ fn jobs_bench(options: &Options, bins: &Path, emulator_bin: &Path) -> Result<()>
             );
         }
     }
-    Ok(())
+    Ok(serde_json::json!({
+        "jobs": options.jobs,
+        "poll_ms": options.poll_ms,
+        "processing_time": options.processing_time,
+        "time_scale": options.time_scale,
+        "clients": clients_json,
+        "skipped": skipped,
+    }))
 }
 
 /// Median and range of one figure over runs.
@@ -432,6 +522,12 @@ struct Stat {
     median: f64,
     min: f64,
     max: f64,
+}
+
+impl Stat {
+    fn to_json(self) -> serde_json::Value {
+        serde_json::json!({"median": self.median, "min": self.min, "max": self.max})
+    }
 }
 
 impl std::fmt::Display for Stat {
