@@ -27,20 +27,29 @@ pub(super) fn jobs_file(dir: &Path, tag: &str, count: usize) -> (PathBuf, Vec<Va
     (path, bodies)
 }
 
+/// `happyhorse --json batch jobs.jsonl --out-dir out --poll-interval 50ms`, in `dir`.
+const BATCH: [&str; 7] = [
+    "--json",
+    "batch",
+    "jobs.jsonl",
+    "--out-dir",
+    "out",
+    "--poll-interval",
+    "50ms",
+];
+
 fn batch(emu: &Emu, dir: &Path, extra: &[&str]) -> std::process::Output {
-    emu.cli(dir)
-        .args([
-            "--json",
-            "batch",
-            "jobs.jsonl",
-            "--out-dir",
-            "out",
-            "--poll-interval",
-            "50ms",
-        ])
-        .args(extra)
-        .output()
-        .unwrap()
+    emu.cli(dir).args(BATCH).args(extra).output().unwrap()
+}
+
+/// The same batch as a child process with piped stdout, at `concurrency`.
+fn spawn_batch(emu: &Emu, dir: &Path, concurrency: &str) -> std::process::Child {
+    let args: Vec<&str> = BATCH
+        .iter()
+        .copied()
+        .chain(["--concurrency", concurrency])
+        .collect();
+    emu.spawn(dir, &args)
 }
 
 pub(super) fn report(output: &std::process::Output) -> Value {
@@ -174,20 +183,7 @@ fn kill_9_at_24_seeded_moments_then_rerunning_loses_nothing_and_pays_nothing_twi
         let dir = tempfile::tempdir().unwrap();
         let (_, bodies) = jobs_file(dir.path(), &format!("kill {seed}"), JOBS);
         let (event, nth) = kill_point(seed, JOBS);
-        let mut child = emu.spawn(
-            dir.path(),
-            &[
-                "--json",
-                "batch",
-                "jobs.jsonl",
-                "--out-dir",
-                "out",
-                "--poll-interval",
-                "50ms",
-                "--concurrency",
-                "4",
-            ],
-        );
+        let mut child = spawn_batch(&emu, dir.path(), "4");
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let mut seen = 0;
         for line in stdout.lines() {
@@ -351,20 +347,7 @@ fn ctrl_c_cancels_queued_jobs_leaves_running_ones_and_a_rerun_collects_them() {
     );
     let dir = tempfile::tempdir().unwrap();
     jobs_file(dir.path(), "ctrl-c", 5);
-    let mut child = emu.spawn(
-        dir.path(),
-        &[
-            "--json",
-            "batch",
-            "jobs.jsonl",
-            "--out-dir",
-            "out",
-            "--poll-interval",
-            "50ms",
-            "--concurrency",
-            "3",
-        ],
-    );
+    let mut child = spawn_batch(&emu, dir.path(), "3");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let (mut running, mut line) = (0, String::new());
     while running == 0 {
