@@ -337,17 +337,8 @@ impl Job {
 
     fn finish(&mut self, outcome: Outcome) {
         if self.cancel_pending() {
-            // Every cancel gets a verdict, even when the job ends another way first.
-            let verdict = match &outcome {
-                Outcome::Succeeded { .. } | Outcome::Failed { .. } => CancelStatus::AlreadyFinished,
-                Outcome::Cancelled { .. } => CancelStatus::Cancelled,
-                Outcome::Abandoned { error, .. } => CancelStatus::Failed(error.clone()),
-                _ => CancelStatus::Failed(crate::Error::Protocol {
-                    request: crate::RequestKind::Cancel,
-                    what: format!("the job ended ({outcome}) before the cancel was answered"),
-                }),
-            };
-            self.settle_cancel(verdict);
+            // Every cancel gets a verdict, however the job ends; this is the one place it is given.
+            self.settle_cancel(cancel_verdict(&outcome));
         }
         self.events.push_back(Event::Finished(outcome.clone()));
         self.state = State::Done(outcome);
@@ -416,6 +407,31 @@ impl Job {
     /// Whether a cancel request awaits its verdict.
     fn cancel_pending(&self) -> bool {
         matches!(self.cancel, Some(CancelStatus::Requested))
+    }
+}
+
+/// What a cancel still awaiting its verdict amounts to once the job ends with `outcome`.
+fn cancel_verdict(outcome: &Outcome) -> CancelStatus {
+    match outcome {
+        Outcome::Succeeded { .. } | Outcome::Failed { .. } => CancelStatus::AlreadyFinished,
+        Outcome::Cancelled {
+            request_id: Some(_),
+        } => CancelStatus::Cancelled,
+        // No job was created: there is nothing to cancel.
+        Outcome::Cancelled { request_id: None }
+        | Outcome::Rejected { .. }
+        | Outcome::DeadlineExceeded {
+            request_id: None, ..
+        }
+        | Outcome::Abandoned {
+            request_id: None, ..
+        } => CancelStatus::NothingToCancel,
+        Outcome::Abandoned { error, .. } => CancelStatus::Failed(error.clone()),
+        Outcome::SubmitOutcomeUnknown(unknown) => CancelStatus::Failed(unknown.reason.clone()),
+        other => CancelStatus::Failed(crate::Error::Protocol {
+            request: crate::RequestKind::Cancel,
+            what: format!("the job ended ({other}) before the cancel was answered"),
+        }),
     }
 }
 

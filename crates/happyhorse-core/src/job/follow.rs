@@ -197,9 +197,6 @@ impl Job {
 
     fn cancelled_by_service(&mut self) {
         let request_id = self.request_id().cloned();
-        if self.cancel_pending() {
-            self.settle_cancel(CancelStatus::Cancelled);
-        }
         self.finish(Outcome::Cancelled { request_id });
     }
 
@@ -222,9 +219,6 @@ impl Job {
         let previous = follow.phase;
         let next_phase = match state {
             JobState::Succeeded { output } => {
-                if verdict_pending {
-                    self.settle_cancel(CancelStatus::AlreadyFinished);
-                }
                 let result = result.unwrap_or_else(|| ResultResponse {
                     request_id: Some(request_id.to_string()),
                     status: JobStatus::Succeeded,
@@ -241,9 +235,6 @@ impl Job {
                 });
             }
             JobState::Failed { failure } => {
-                if verdict_pending {
-                    self.settle_cancel(CancelStatus::AlreadyFinished);
-                }
                 return self.finish(Outcome::Failed {
                     request_id,
                     failure,

@@ -7,7 +7,7 @@ use happyhorse_types::SubmitResponse;
 use super::Job;
 use super::state::{CancelStep, Follow, InFlight, Phase, State, Submit};
 use crate::error::{ApiErrorKind, Error};
-use crate::event::{CancelStatus, Event};
+use crate::event::Event;
 use crate::outcome::SubmitUnknown;
 use crate::vocabulary::{self, Answer};
 use crate::{
@@ -83,9 +83,6 @@ impl Job {
                     last_phase: None,
                 }
             };
-            if self.cancel_pending() {
-                self.settle_cancel(CancelStatus::NothingToCancel);
-            }
             self.finish(outcome);
             return;
         }
@@ -135,9 +132,6 @@ impl Job {
     }
 
     fn reject(&mut self, error: crate::ApiError) {
-        if self.cancel_pending() {
-            self.settle_cancel(CancelStatus::NothingToCancel);
-        }
         self.finish(Outcome::Rejected { error });
     }
 
@@ -187,12 +181,9 @@ impl Job {
             sent_after: sent_at - self.started,
             attempts: submit.attempts,
             body_bytes: submit.body.len(),
-            reason: reason.clone(),
+            reason,
             cancel_requested: submit.cancel_requested,
         };
-        if self.cancel_pending() {
-            self.settle_cancel(CancelStatus::Failed(reason));
-        }
         self.finish(Outcome::SubmitOutcomeUnknown(Box::new(unknown)));
     }
 }
