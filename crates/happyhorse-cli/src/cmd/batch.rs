@@ -72,7 +72,8 @@ pub(crate) async fn run(
         output.note("note: the journal's last record was cut short by a crash; it was dropped (it was never acted on)");
     }
 
-    let mut to_run: Vec<(usize, BatchJob)> = Vec::new();
+    // (index in the jobs file, the request id to follow; `None`: submit it).
+    let mut to_run: Vec<(usize, Option<String>)> = Vec::new();
     for (index, job) in jobs.jobs.iter().enumerate() {
         match decide(
             job,
@@ -80,18 +81,15 @@ pub(crate) async fn run(
             &args.out_dir,
             args.resubmit_unknown,
         ) {
-            Action::Submit => to_run.push((index, BatchJob::Submit(serde_json::Value::Null))),
-            Action::Resume { request_id } => to_run.push((index, BatchJob::Resume(request_id))),
+            Action::Submit => to_run.push((index, None)),
+            Action::Resume { request_id } => to_run.push((index, Some(request_id))),
             other => rows.push(settled_row(job, other, known.get(&job.id))),
         }
     }
     let count = |state: &str| rows.iter().filter(|r| r.state == state).count();
     let (done, unknown) = (count("succeeded"), count("unknown"));
     let settled = rows.len() - done - unknown - count("invalid");
-    let submits = to_run
-        .iter()
-        .filter(|(_, j)| matches!(j, BatchJob::Submit(_)))
-        .count();
+    let submits = to_run.iter().filter(|(_, id)| id.is_none()).count();
     output.note(&format!(
         "{} jobs: {done} done, {} to submit, {} to follow, {unknown} outcome unknown, {settled} ended earlier; journal {}",
         jobs.jobs.len(),
@@ -103,14 +101,14 @@ pub(crate) async fn run(
     if !to_run.is_empty() {
         let session = target.connect().await?;
         let runner = Runner::new(
-            &jobs,
+            Arc::clone(&jobs),
             &journal,
             &args.out_dir,
             output,
             &session.client,
             args,
         );
-        let (ran, was_interrupted) = runner.run(to_run, Arc::clone(&jobs)).await?;
+        let (ran, was_interrupted) = runner.run(to_run).await?;
         rows.extend(ran);
         interrupted = was_interrupted;
         session.close().await;
@@ -245,7 +243,7 @@ struct Runner<'a> {
     output: Output,
     client: &'a happyhorse_http::Client,
     options: BatchOptions,
-    ids: Arc<Vec<String>>,
+    jobs: Arc<JobsFile>,
 }
 
 /// A finished download: (job index, saved path and size, or the error).
@@ -253,14 +251,13 @@ type Saved = (usize, Result<(PathBuf, u64), String>);
 
 impl<'a> Runner<'a> {
     fn new(
-        jobs: &JobsFile,
+        jobs: Arc<JobsFile>,
         journal: &'a Journal,
         out_dir: &'a Path,
         output: Output,
         client: &'a happyhorse_http::Client,
         args: &BatchArgs,
     ) -> Self {
-        let ids: Arc<Vec<String>> = Arc::new(jobs.jobs.iter().map(|j| j.id.clone()).collect());
         let mut options = BatchOptions::default()
             .concurrency(args.concurrency)
             .on_cancel(RunningOnCancel::Detach);
@@ -273,23 +270,19 @@ impl<'a> Runner<'a> {
             output,
             client,
             options,
-            ids,
+            jobs,
         }
     }
 
     /// Runs `to_run` (indexes into the jobs file); returns their rows and whether Ctrl-C came.
-    async fn run(
-        self,
-        to_run: Vec<(usize, BatchJob)>,
-        jobs: Arc<JobsFile>,
-    ) -> anyhow::Result<(Vec<Row>, bool)> {
+    async fn run(self, to_run: Vec<(usize, Option<String>)>) -> anyhow::Result<(Vec<Row>, bool)> {
         let order: Vec<usize> = to_run.iter().map(|(index, _)| *index).collect();
         let order = Arc::new(order);
         let hook_journal = self.journal.handle();
-        let (hook_order, hook_ids) = (Arc::clone(&order), Arc::clone(&self.ids));
+        let (hook_order, hook_jobs) = (Arc::clone(&order), Arc::clone(&self.jobs));
         let options = self.options.clone().before_submit(move |position| {
             let journal = hook_journal.clone();
-            let job = hook_ids[hook_order[position]].clone();
+            let job = hook_jobs.jobs[hook_order[position]].id.clone();
             async move {
                 journal
                     .append_durable(Record::Intent { job, at: now() })
@@ -297,11 +290,13 @@ impl<'a> Runner<'a> {
             }
         });
         // Bodies are built (and local images inlined) only as each job is admitted.
-        let bodies = Arc::clone(&jobs);
-        let batch_jobs = to_run.into_iter().map(move |(index, job)| match job {
-            BatchJob::Submit(_) => BatchJob::Submit(bodies.submit_body(&bodies.jobs[index])),
-            resume => resume,
-        });
+        let bodies = Arc::clone(&self.jobs);
+        let batch_jobs = to_run
+            .into_iter()
+            .map(move |(index, request_id)| match request_id {
+                Some(id) => BatchJob::Resume(id),
+                None => BatchJob::Submit(bodies.submit_body(&bodies.jobs[index])),
+            });
         let mut batch = self.client.run_many::<ImageToVideo>(batch_jobs, options);
         let canceller = batch.canceller();
         let mut interrupts = Interrupts::install()?;
@@ -316,10 +311,10 @@ impl<'a> Runner<'a> {
                     Some(BatchEvent::Progress { index, event }) => self.on_progress(order[index], &event, &mut progress)?,
                     Some(BatchEvent::Finished(item)) => {
                         let index = order[item.index];
-                        let (row, video) = self.on_finished(index, &jobs.jobs[index], item, &mut progress)?;
+                        let (row, video) = self.on_finished(index, item, &mut progress)?;
                         if let Some(url) = video {
                             pending_downloads += 1;
-                            self.spawn_download(index, url, &jobs.jobs[index].output, &downloads, saved_tx.clone());
+                            self.spawn_download(index, url, &downloads, saved_tx.clone());
                         }
                         rows.insert(index, row);
                     }
@@ -351,7 +346,7 @@ impl<'a> Runner<'a> {
         event: &Event,
         progress: &mut Progress,
     ) -> anyhow::Result<()> {
-        let job = &self.ids[index];
+        let job = &self.jobs.jobs[index].id;
         let line = match event {
             Event::Submitted { request_id } => {
                 self.journal.append(&Record::Submitted {
@@ -387,10 +382,10 @@ impl<'a> Runner<'a> {
     fn on_finished(
         &self,
         index: usize,
-        job: &JobLine,
         item: BatchItem<ImageToVideo>,
         progress: &mut Progress,
     ) -> anyhow::Result<(Row, Option<String>)> {
+        let job = &self.jobs.jobs[index];
         let (state, error, video) = match &item.result {
             Ok(result) => match result.video_url() {
                 Some(url) => ("succeeded", None, Some(url.to_owned())),
@@ -450,12 +445,11 @@ impl<'a> Runner<'a> {
         &self,
         index: usize,
         url: String,
-        name: &str,
         slots: &Arc<Semaphore>,
         done: mpsc::UnboundedSender<Saved>,
     ) {
         let client = self.client.clone();
-        let path = self.out_dir.join(name);
+        let path = self.out_dir.join(&self.jobs.jobs[index].output);
         let slots = Arc::clone(slots);
         tokio::spawn(async move {
             let _slot = slots.acquire_owned().await;

@@ -90,14 +90,14 @@ fn soak_every_fault_kind_and_model_failures() {
 
     let rows = last["jobs"].as_array().unwrap();
     assert_eq!(rows.len(), jobs);
+    let stats = emu.emulator().stats();
     let mut explained = 0;
     let mut unknown_created = 0;
     for row in rows {
         if row["state"] == "unknown" {
             // Did the submit the tool would not repeat in fact create a job? (It did not guess.)
             let index: usize = row["id"].as_str().unwrap()["job-".len()..].parse().unwrap();
-            unknown_created +=
-                usize::from(emu.emulator().stats().submissions_of(&bodies[index]) == 1);
+            unknown_created += usize::from(stats.submissions_of(&bodies[index]) == 1);
         }
         let state = row["state"].as_str().unwrap();
         match state {
@@ -119,7 +119,6 @@ fn soak_every_fault_kind_and_model_failures() {
     let counts: BTreeMap<String, u64> = serde_json::from_value(last["counts"].clone()).unwrap();
     assert_eq!(videos as u64, counts.get("succeeded").copied().unwrap_or(0));
 
-    let stats = emu.emulator().stats();
     assert_eq!(stats.duplicate_submissions, 0, "a submit was repeated");
     assert!(bodies.iter().all(|body| stats.submissions_of(body) <= 1));
     assert_eq!(

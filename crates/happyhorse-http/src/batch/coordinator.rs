@@ -112,10 +112,7 @@ impl<M: Model> Coordinator<M> {
                 let item = BatchItem {
                     index,
                     request_id: None,
-                    result: Err(Error::new(
-                        ErrorKind::Cancelled,
-                        "the batch was cancelled before this job was submitted; nothing was sent",
-                    )),
+                    result: Err(not_submitted()),
                     next_step: NextStep::Resubmit,
                     detached: false,
                 };
@@ -252,11 +249,7 @@ impl<M: Model> OneJob<M> {
                 }
                 // A cancel (or detach) that came while the intent was being recorded.
                 if !matches!(commands.try_recv(), Err(mpsc::error::TryRecvError::Empty)) {
-                    let error = Error::new(
-                        ErrorKind::Cancelled,
-                        "the batch was cancelled before this job was submitted; nothing was sent",
-                    );
-                    return Err((error, NextStep::Resubmit));
+                    return Err((not_submitted(), NextStep::Resubmit));
                 }
                 Ok(Job::submit(M::SPEC.id, body, config, Instant::now()))
             }
@@ -287,4 +280,12 @@ impl<M: Model> OneJob<M> {
             detached,
         }
     }
+}
+
+/// The error of a job the batch was cancelled before submitting.
+fn not_submitted() -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        "the batch was cancelled before this job was submitted; nothing was sent",
+    )
 }
