@@ -95,6 +95,12 @@ impl RetryPolicy {
         self.budget
     }
 
+    /// The longest backoff between two attempts (a `Retry-After` may ask for more, up to
+    /// [`retry_after_max`](Self::retry_after_max)).
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
     /// The cap on an honoured `Retry-After`.
     pub fn retry_after_max(&self) -> Duration {
         self.retry_after_max

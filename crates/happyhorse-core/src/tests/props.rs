@@ -158,11 +158,23 @@ proptest! {
         cancel_at in prop::option::of(0usize..40),
     ) {
         let deadline = config.poll().deadline().unwrap();
+        let retry = config.retry().clone();
         let (mut h, log) = run(config, resume, replies, cancel_at);
         let outcome = h.outcome().clone();
 
-        // Within the deadline (answers are instant, so nothing can be in flight past it).
-        prop_assert!(h.elapsed() <= deadline, "ended at {:?} after a {:?} deadline", h.elapsed(), deadline);
+        // Within the deadline (answers are instant, so nothing can be in flight past it), except
+        // that a cancel the caller asked for is seen through: past the deadline only cancels go
+        // out, and their retries are bounded by the retry policy.
+        if let Some(overrun) = h.elapsed().checked_sub(deadline).filter(|d| !d.is_zero()) {
+            prop_assert!(cancel_at.is_some(), "ended at {:?} after a {:?} deadline\n{}", h.elapsed(), deadline, h.trace());
+            let late = h.sent.iter().zip(&h.sent_times).filter(|(_, at)| **at > deadline);
+            for (transmit, at) in late {
+                prop_assert_eq!(transmit.kind, RequestKind::Cancel, "sent at {:?}\n{}", at, h.trace());
+            }
+            let longest_wait = retry.max_delay().max(retry.retry_after_max());
+            let bound = longest_wait * retry.max_attempts();
+            prop_assert!(overrun <= bound, "a cancel overran the deadline by {:?}\n{}", overrun, h.trace());
+        }
 
         // Never a second submit unless every earlier one provably created nothing.
         let submits = log.borrow().submits.clone();
