@@ -20,7 +20,7 @@
 use happyhorse_types::{CancelResponse, ResultResponse, StatusResponse, SubmitResponse};
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
+use crate::error::{ApiError, Error};
 use crate::vocabulary::{self, Answer};
 use crate::{RequestId, RequestKind, Response, Transmit, TransmitId};
 
@@ -77,4 +77,18 @@ pub fn read_result(response: &Response) -> Result<ResultResponse, Error> {
 /// Reads a cancel answer.
 pub fn read_cancel(response: &Response) -> Result<CancelResponse, Error> {
     read(RequestKind::Cancel, response)
+}
+
+/// Reads an error answer from any call, the catalogue's included: the service's code, message
+/// and `Retry-After`, field by field, so one field of an unexpected type hides none of the others.
+///
+/// ```
+/// use happyhorse_core::{oneshot, ApiErrorKind, Response};
+///
+/// let error = oneshot::read_error(&Response::new(404, r#"{"error_code":404001,"error_message":42}"#));
+/// assert_eq!(error.kind, ApiErrorKind::NotFound);
+/// assert_eq!(error.message, None);
+/// ```
+pub fn read_error(response: &Response) -> ApiError {
+    vocabulary::read_error(response)
 }

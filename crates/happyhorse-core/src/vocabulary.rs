@@ -15,6 +15,7 @@
 //! | a body with a top-level `error_code` and no `status`, on any HTTP status | [`ApiError`] |
 //! | `400004` or 401 · `400002` · `400001` · `403001` or 403 · `404001` or 404 · 429 · 5xx | [`ApiErrorKind`] |
 //! | missing `*_url` fields | ignored: paths are always built from the request id |
+//! | an optional field of an unexpected type (`"cost":"0.05"`, `"queue_position":"3"`) | ignored, the rest is read; only `request_id` (submit), `status` (status, result), `output` (result) and `outcome` (cancel) must fit |
 
 use std::time::Duration;
 
@@ -131,12 +132,27 @@ pub(crate) enum Answer<T> {
     Garbled(Error),
 }
 
-/// Reads `response` as the answer to a `kind` call expecting a `T`.
-pub(crate) fn read<T: DeserializeOwned>(kind: RequestKind, response: &Response) -> Answer<T> {
-    let retry_after = response
+/// Reads `response` as an error answer, whatever its HTTP status.
+pub(crate) fn read_error(response: &Response) -> ApiError {
+    let json: Option<Value> = serde_json::from_slice(&response.body).ok();
+    api_error(
+        response.status,
+        json.as_ref(),
+        &response.body,
+        retry_after(response),
+    )
+}
+
+fn retry_after(response: &Response) -> Option<Duration> {
+    response
         .retry_after
         .as_deref()
-        .and_then(|value| parse_retry_after(value, response.date.as_deref()));
+        .and_then(|value| parse_retry_after(value, response.date.as_deref()))
+}
+
+/// Reads `response` as the answer to a `kind` call expecting a `T`.
+pub(crate) fn read<T: DeserializeOwned>(kind: RequestKind, response: &Response) -> Answer<T> {
+    let retry_after = retry_after(response);
     let json: Option<Value> = serde_json::from_slice(&response.body).ok();
     if !(200..300).contains(&response.status) {
         return Answer::Api(api_error(
@@ -163,16 +179,57 @@ pub(crate) fn read<T: DeserializeOwned>(kind: RequestKind, response: &Response) 
             retry_after,
         ));
     }
-    match serde_json::from_value::<T>(json) {
+    match read_leniently::<T>(kind, json) {
         Ok(value) => Answer::Ok(value),
         Err(error) => Answer::Garbled(Error::Protocol {
             request: kind,
             // serde's message quotes the offending value whole: shorten it with the rest.
-            what: format!(
-                "the body does not match the API: {}",
-                shorten_long(&error.to_string())
-            ),
+            what: format!("the body does not match the API: {}", shorten_long(&error)),
         }),
+    }
+}
+
+/// The fields whose value decides what an answer means. Any other field of an unexpected type
+/// (a `"cost":"0.05"`, a numeric `error`) is dropped rather than making the answer unreadable:
+/// a finished job's video must not be lost to a field this client does not need.
+fn essential_fields(kind: RequestKind) -> &'static [&'static str] {
+    match kind {
+        RequestKind::Submit => &["request_id"],
+        RequestKind::Status => &["status"],
+        RequestKind::Result => &["status", "output"],
+        RequestKind::Cancel => &["outcome"],
+    }
+}
+
+/// Deserialises `json` as a `T`, dropping top-level fields that are not essential and do not fit.
+/// The error names the field at fault, when there is one.
+fn read_leniently<T: DeserializeOwned>(kind: RequestKind, mut json: Value) -> Result<T, String> {
+    let describe = |error: serde_path_to_error::Error<serde_json::Error>| {
+        let path = error.path().to_string();
+        if path == "." {
+            error.into_inner().to_string()
+        } else {
+            format!("`{path}`: {}", error.into_inner())
+        }
+    };
+    loop {
+        let error = match serde_path_to_error::deserialize::<_, T>(&json) {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        let culprit = match error.path().iter().next() {
+            Some(serde_path_to_error::Segment::Map { key }) => key.clone(),
+            _ => return Err(describe(error)),
+        };
+        let dropped = match json.as_object_mut() {
+            Some(object) if !essential_fields(kind).contains(&culprit.as_str()) => {
+                object.shift_remove(&culprit).is_some()
+            }
+            _ => false,
+        };
+        if !dropped {
+            return Err(describe(error));
+        }
     }
 }
 

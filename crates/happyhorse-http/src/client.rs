@@ -287,7 +287,11 @@ impl Client {
             .api
             .send(Method::Get, path, None)
             .await
-            .map_err(|f| f.error)?;
+            .map_err(|f| f.error)?
+            .into_core();
+        if !(200..300).contains(&response.status) {
+            return Err(crate::outcome::api_error(&response));
+        }
         let body: serde_json::Value = serde_json::from_slice(&response.body).map_err(|e| {
             Error::new(
                 ErrorKind::Protocol,
@@ -295,8 +299,9 @@ impl Client {
             )
             .with_status(response.status)
         })?;
-        if !(200..300).contains(&response.status) || body.get("error_code").is_some() {
-            return Err(crate::outcome::api_error(response.status, &response.body));
+        // RunComfy answers some errors with HTTP 200 and a top-level `error_code`.
+        if body.get("error_code").is_some_and(|code| !code.is_null()) {
+            return Err(crate::outcome::api_error(&response));
         }
         Ok(body)
     }

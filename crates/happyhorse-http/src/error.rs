@@ -110,11 +110,6 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
-        self.inner.kind = kind;
-        self
-    }
-
     pub(crate) fn retryable(mut self) -> Self {
         self.inner.retryable = true;
         self

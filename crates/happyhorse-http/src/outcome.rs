@@ -81,31 +81,9 @@ fn api(error: &ApiError, message: String) -> Error {
     }
 }
 
-/// An API error from a raw answer outside a job (the catalogue endpoints).
-pub(crate) fn api_error(status: u16, body: &[u8]) -> Error {
-    let parsed: Option<happyhorse_types::ErrorBody> = serde_json::from_slice(body).ok();
-    let code = parsed.as_ref().and_then(|b| b.error_code.clone());
-    let message = parsed
-        .as_ref()
-        .and_then(|b| b.error_message.clone().or_else(|| b.message.clone()));
-    let kind = ApiErrorKind::classify(status, code.as_ref());
-    let mut text = format!("the service answered HTTP {status}");
-    if let Some(message) = &message {
-        text.push_str(&format!(
-            ": {}",
-            happyhorse_core::validate::shorten(message)
-        ));
-    }
-    if let Some(hint) = kind.hint() {
-        text.push_str(&format!(" — {hint}"));
-    }
-    let error = Error::new(ErrorKind::Rejected, text).with_status(status);
-    let mapped = match kind {
-        ApiErrorKind::Unauthorized => ErrorKind::Auth,
-        ApiErrorKind::NotFound | ApiErrorKind::InvalidResource => ErrorKind::NotFound,
-        ApiErrorKind::ServerError => ErrorKind::Unavailable,
-        ApiErrorKind::RateLimited => ErrorKind::RateLimited,
-        _ => ErrorKind::Rejected,
-    };
-    error.with_kind(mapped)
+/// An API error from a raw answer outside a job (the catalogue endpoints), read as the job
+/// reads one.
+pub(crate) fn api_error(response: &happyhorse_core::Response) -> Error {
+    let error = happyhorse_core::oneshot::read_error(response);
+    api(&error, error.to_string())
 }

@@ -156,15 +156,24 @@ impl ApiTransport {
             happyhorse_core::Method::Post => Method::Post,
         };
         tracing::trace!(request = %transmit.kind, path = %transmit.path, "sending");
-        let raw = self.send(method, &transmit.path, transmit.body).await?;
-        let mut response = Response::new(raw.status, raw.body);
-        if let Some(retry_after) = raw.retry_after {
+        Ok(self
+            .send(method, &transmit.path, transmit.body)
+            .await?
+            .into_core())
+    }
+}
+
+impl RawResponse {
+    /// Core's view of this answer, for its readers.
+    pub(crate) fn into_core(self) -> Response {
+        let mut response = Response::new(self.status, self.body);
+        if let Some(retry_after) = self.retry_after {
             response = response.with_retry_after(retry_after);
         }
-        if let Some(date) = raw.date {
+        if let Some(date) = self.date {
             response = response.with_date(date);
         }
-        Ok(response)
+        response
     }
 }
 

@@ -547,6 +547,19 @@ fn models_lists_the_catalogue_with_prices() {
     assert!(get.status.success());
     let model: Value = serde_json::from_slice(&get.stdout).unwrap();
     assert!(model["base_price_usd"].is_number());
+
+    // An unknown model: the service's code and message, read as a job's errors are.
+    let unknown = emu
+        .cli(dir.path())
+        .args(["models", "get", "nobody/nothing"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("(HTTP 400, code 400001)") && stderr.contains("unknown model_id"),
+        "{stderr}"
+    );
 }
 
 #[test]

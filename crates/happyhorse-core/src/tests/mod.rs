@@ -1,6 +1,7 @@
 //! In-crate tests of the job state machine: a scripted fake server and a manual clock
 //! (`harness`), with a trace of every request, answer and event that tests assert on.
 
+mod answers;
 mod cancel;
 mod harness;
 mod lifecycle;

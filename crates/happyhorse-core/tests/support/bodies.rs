@@ -490,7 +490,10 @@ fn check_result_state(state: &JobState, read: &Read) {
     let object = read.object().expect("an object");
     let sent = read.str_field("status").expect("a status");
     let output = object.get("output").and_then(Value::as_object);
-    let error = object.get("error").filter(|e| !e.is_null());
+    // An `error` of another type is dropped as if absent.
+    let error = object
+        .get("error")
+        .filter(|e| e.is_string() || e.is_object());
     let ok = match (sent, state) {
         ("in_queue", JobState::Queued { position }) => position.is_none(),
         ("in_progress", JobState::Running) => true,
@@ -529,7 +532,6 @@ pub(crate) fn check_response(response: &Response) {
     let read = Read::new(&response.body);
     let success = (200..300).contains(&response.status);
     let plain = success && read.object().is_some() && !read.error_shaped;
-    let strings = |v: &Value| v.is_string();
 
     // The other raw readers the clients use: an error body on its own (the catalogue calls).
     let _ = serde_json::from_slice::<ErrorBody>(&response.body);
@@ -543,10 +545,8 @@ pub(crate) fn check_response(response: &Response) {
         assert_eq!(id.as_str(), answer.request_id);
         assert_eq!(Some(id.as_str()), sent_id);
     }
-    if plain
-        && sent_id.is_some_and(valid_request_id)
-        && read.fields_fit(&["status_url", "result_url", "cancel_url"], strings)
-    {
+    // Only the essential fields must fit; any other of an unexpected type is dropped.
+    if plain && sent_id.is_some_and(valid_request_id) {
         assert!(submit.is_ok(), "a usable submit answer refused: {submit:?}");
     }
     if sent_id.is_some_and(|id| !valid_request_id(id)) {
@@ -560,11 +560,7 @@ pub(crate) fn check_response(response: &Response) {
         assert_eq!(Some(answer.status.as_str()), read.str_field("status"));
         check_status_state(&vocabulary::state_from_status(answer), &read);
     }
-    if plain
-        && read.str_field("status").is_some()
-        && read.fields_fit(&["queue_position"], |v| v.is_u64())
-        && read.fields_fit(&["request_id", "status_url", "result_url"], strings)
-    {
+    if plain && read.str_field("status").is_some() {
         assert!(
             status.is_ok(),
             "a readable /status answer refused: {status:?}"
@@ -583,12 +579,7 @@ pub(crate) fn check_response(response: &Response) {
             let _ = serde_json::from_value::<ImageToVideoOutput>(Value::Object(output.clone()));
         }
     }
-    if plain
-        && read.str_field("status").is_some()
-        && read.fields_fit(&["output"], Value::is_object)
-        && read.fields_fit(&["error"], |v| v.is_string() || v.is_object())
-        && read.fields_fit(&["request_id", "created_at", "finished_at"], strings)
-        && read.fields_fit(&["cost"], Value::is_number)
+    if plain && read.str_field("status").is_some() && read.fields_fit(&["output"], Value::is_object)
     {
         assert!(
             result.is_ok(),
@@ -606,10 +597,7 @@ pub(crate) fn check_response(response: &Response) {
             read.str_field("status")
         );
     }
-    if plain
-        && read.str_field("outcome").is_some()
-        && read.fields_fit(&["status", "request_id"], strings)
-    {
+    if plain && read.str_field("outcome").is_some() {
         assert!(
             cancel.is_ok(),
             "a readable cancel answer refused: {cancel:?}"
