@@ -305,11 +305,14 @@ fn body_excerpt(body: &[u8]) -> String {
 /// );
 /// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", None), None);
 /// assert_eq!(parse_retry_after("soon", None), None);
+/// assert_eq!(parse_retry_after("+2", None), None);
 /// ```
 pub fn parse_retry_after(value: &str, date: Option<&str>) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    // RFC 9110: delay-seconds = 1*DIGIT (`parse` alone would also take a sign).
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More seconds than a u64 holds is "a very long time": the policy's cap applies.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     let now = httpdate::parse_http_date(date?.trim()).ok()?;

@@ -38,6 +38,8 @@ fn header() -> impl Strategy<Value = Header> {
         any::<u64>().prop_map(Header::Seconds),
         any::<u8>().prop_map(Header::Date),
         "[ 0-9]{0,4}".prop_map(Header::Text),
+        // Signs and more seconds than a u64 holds.
+        "[+-]?[0-9]{1,25}".prop_map(Header::Text),
         ".{0,40}".prop_map(Header::Text),
     ]
 }

@@ -312,16 +312,17 @@ pub(crate) fn valid_request_id(id: &str) -> bool {
 pub(crate) fn check_retry_after(value: &str, date: Option<&str>) -> Option<Duration> {
     let parsed = vocabulary::parse_retry_after(value, date);
     let trimmed = value.trim();
-    // Delta-seconds; a leading `+` is tolerated (RFC 9110 has none, but it is harmless), and a
-    // value past `u64::MAX` seconds is ignored.
-    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let seconds = digits.parse::<u64>().ok();
+    // Delta-seconds are digits only (RFC 9110: no sign); a value past `u64::MAX` seconds is
+    // "very long", left to the policy's cap.
+    if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds = trimmed.parse::<u64>().unwrap_or(u64::MAX);
         assert_eq!(
             parsed,
-            seconds.map(Duration::from_secs),
+            Some(Duration::from_secs(seconds)),
             "Retry-After {value:?}"
         );
+    } else if trimmed.starts_with(['+', '-']) {
+        assert_eq!(parsed, None, "a signed Retry-After {value:?} was read");
     } else if date.is_none() {
         assert_eq!(parsed, None, "Retry-After {value:?} read without a Date");
     }
