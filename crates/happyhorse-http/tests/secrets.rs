@@ -1,5 +1,6 @@
 //! A canary token never appears in anything the client prints: TRACE-level logs (its own and
-//! its dependencies'), errors' `Display` and `Debug`, or the client's `Debug`.
+//! its dependencies'), errors' `Display` and `Debug`, or the client's `Debug`; and API requests
+//! never follow a redirect, which would carry it to another host.
 
 mod common;
 
@@ -76,5 +77,65 @@ async fn the_token_never_appears_in_trace_output_or_errors() {
     assert!(
         !printed.contains(CANARY),
         "the token leaked into printed values:\n{printed}"
+    );
+}
+
+/// A server on 127.0.0.1 that counts its connections and answers each request with `answer`.
+async fn counting_server(answer: String) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (address, connections)
+}
+
+#[tokio::test]
+async fn api_requests_never_follow_a_redirect_with_the_token() {
+    // The trap stands for another host: following the redirect would carry the token there.
+    let (trap, trapped) = counting_server(
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".into(),
+    )
+    .await;
+    let (api, redirected) = counting_server(format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: {trap}/v1/requests/r1/status\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    ))
+    .await;
+    let client = Client::builder()
+        .token(CANARY)
+        .base_url(&api)
+        .retry_policy(happyhorse_http::RetryPolicy::none())
+        .build()
+        .unwrap();
+
+    let status = client.status("r1").await.unwrap_err();
+    let models = client.models().await.unwrap_err();
+    for error in [&status, &models] {
+        assert!(error.to_string().contains("HTTP 307"), "{error}");
+        assert!(!error.to_string().contains(CANARY));
+    }
+    assert!(redirected.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    assert_eq!(
+        trapped.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a redirect was followed"
     );
 }

@@ -295,6 +295,17 @@ fn table() -> Vec<Case> {
             "16",
         ],
     ));
+    // A request id is checked before it goes into a URL path.
+    cases.push(case(
+        "status_request_id_with_a_path",
+        65,
+        &["status", "../etc"],
+    ));
+    cases.push(case(
+        "cancel_request_id_with_a_space",
+        65,
+        &["cancel", "r1 r2"],
+    ));
     cases
 }
 

@@ -4,4 +4,5 @@ mod common;
 mod help;
 mod jobs;
 mod offline;
+mod secrets;
 mod soak;
