@@ -114,7 +114,13 @@ fn names(events: &[Value]) -> Vec<&str> {
 
 #[test]
 fn run_downloads_the_video_and_says_where() {
-    let emu = Emu::fast();
+    // A job of one real second: every poll-interval of 50 ms sees it running, however loaded
+    // the machine (with `fast`, a busy CI machine could miss the state the snapshot shows).
+    let emu = Emu::start(
+        Emulator::builder()
+            .processing_time(ProcessingTime::Fixed(Duration::from_secs(60)))
+            .time_scale(60.0),
+    );
     let dir = tempfile::tempdir().unwrap();
     let output = emu
         .cli(dir.path())
