@@ -230,12 +230,7 @@ impl Journal {
 
     /// Waits until everything appended so far is on disk.
     pub(crate) async fn flush(&self) -> Result<(), String> {
-        let (done, wait) = oneshot::channel();
-        self.writer
-            .send(Message::Flush(done))
-            .map_err(|_| "the journal writer stopped".to_owned())?;
-        wait.await
-            .map_err(|_| "the journal writer stopped".to_owned())?
+        self.handle().flush().await
     }
 
     /// A clone of the sender, for the before-submit hook.
@@ -272,6 +267,41 @@ impl JournalHandle {
             .map_err(|_| "the journal writer stopped".to_owned())?;
         wait.await
             .map_err(|_| "the journal writer stopped".to_owned())?
+    }
+
+    /// A handle that does not keep the writer alive: the journal still closes when dropped.
+    pub(crate) fn downgrade(&self) -> WeakJournalHandle {
+        WeakJournalHandle {
+            writer: self.writer.downgrade(),
+        }
+    }
+
+    /// Waits until everything appended so far, from any handle, is on disk.
+    pub(crate) async fn flush(&self) -> Result<(), String> {
+        let (done, wait) = oneshot::channel();
+        self.writer
+            .send(Message::Flush(done))
+            .map_err(|_| "the journal writer stopped".to_owned())?;
+        wait.await
+            .map_err(|_| "the journal writer stopped".to_owned())?
+    }
+}
+
+/// A [`JournalHandle`] for code that may outlive the journal (a second Ctrl-C's last words).
+#[derive(Clone)]
+pub(crate) struct WeakJournalHandle {
+    writer: mpsc::WeakUnboundedSender<Message>,
+}
+
+impl WeakJournalHandle {
+    /// Waits until everything appended so far is on disk; an error once the journal is closed
+    /// (closing wrote everything).
+    pub(crate) async fn flush(&self) -> Result<(), String> {
+        let writer = self
+            .writer
+            .upgrade()
+            .ok_or_else(|| "the journal is already closed".to_owned())?;
+        JournalHandle { writer }.flush().await
     }
 }
 

@@ -300,6 +300,21 @@ impl<'a> Runner<'a> {
         let mut batch = self.client.run_many::<ImageToVideo>(batch_jobs, options);
         let canceller = batch.canceller();
         let mut interrupts = Interrupts::install()?;
+        // A weak handle: the hook lives as long as the signal task, the journal must not.
+        let (journal, path) = (self.journal.handle().downgrade(), self.journal.path.clone());
+        interrupts.on_forced_exit(move || {
+            let (journal, path) = (journal.clone(), path.display().to_string());
+            Box::pin(async move {
+                match journal.flush().await {
+                    Ok(()) => eprintln!(
+                        "journal {path} saved: rerun the same command to pick up every job where it stopped"
+                    ),
+                    Err(error) => eprintln!(
+                        "journal {path} could not be saved ({error}): a rerun reports jobs submitted since its last save as outcome unknown"
+                    ),
+                }
+            })
+        });
         let mut progress = Progress::new(self.output, order.len());
         let (saved_tx, mut saved_rx) = mpsc::unbounded_channel::<Saved>();
         let downloads = Arc::new(Semaphore::new(MAX_DOWNLOADS));

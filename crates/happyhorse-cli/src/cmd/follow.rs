@@ -27,6 +27,12 @@ pub(super) async fn follow(
 ) -> anyhow::Result<u8> {
     let request_id = handle.request_id().to_owned();
     let resume = resume_command(session, &request_id, download);
+    interrupts.note_on_forced_exit(match &resume {
+        Some(resume) => format!(
+            "job {request_id} goes on at the service and may finish and be billed; resume with: {resume}"
+        ),
+        None => format!("job {request_id} stops with the in-process emulator"),
+    });
     let mut events = handle.events();
     while !interrupted {
         tokio::select! {
@@ -47,7 +53,14 @@ pub(super) async fn follow(
     }
     drop(events);
     if interrupted {
-        return interrupt(&mut handle, &request_id, resume.as_deref(), reporter).await;
+        return interrupt(
+            &mut handle,
+            &request_id,
+            resume.as_deref(),
+            reporter,
+            interrupts,
+        )
+        .await;
     }
 
     let result = match handle.wait().await {
@@ -172,9 +185,14 @@ async fn interrupt(
     request_id: &str,
     resume: Option<&str>,
     reporter: &mut Reporter,
+    interrupts: &Interrupts,
 ) -> anyhow::Result<u8> {
     reporter.say(&format!(
         "interrupted: asking the service to cancel {request_id} (Ctrl-C again to quit at once)"
+    ));
+    interrupts.note_on_forced_exit(format!(
+        "the cancel of job {request_id} was sent but not answered: the job may still run and be billed; \
+         check with: happyhorse status {request_id}"
     ));
     let (cancel, message, resume) = match handle.cancel().await {
         Ok(CancelResult::Cancelled) => (

@@ -257,6 +257,11 @@ async fn submit(
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
 ) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
+    interrupts.note_on_forced_exit(
+        "the submit was in flight: a job may have been created (and billed) with an id this command never received; \
+         check the account's requests before submitting again"
+            .to_owned(),
+    );
     let submitting = session.client.submit_json::<ImageToVideo>(body);
     tokio::pin!(submitting);
     let mut interrupted = false;

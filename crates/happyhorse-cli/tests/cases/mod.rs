@@ -1,6 +1,7 @@
 mod bad_input;
 mod batch;
 mod common;
+mod forced_exit;
 mod help;
 mod jobs;
 mod offline;

@@ -1,0 +1,145 @@
+//! A second Ctrl-C exits at once, but first says what it leaves behind and saves what it can:
+//! a submit in flight is reported as a job that may exist, and a batch's journal is flushed so
+//! a rerun picks every job up.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, ChildStderr};
+use std::time::{Duration, Instant};
+
+use happyhorse_emulator::{Emulator, Endpoint, FaultConfig, FaultKind, ProcessingTime};
+
+use crate::cases::batch::{jobs_file, report};
+use crate::cases::common::horse_png;
+use crate::cases::jobs::{Emu, interrupt};
+
+/// Reads stderr until a line contains `needle`; returns everything read.
+fn stderr_until(stderr: &mut BufReader<ChildStderr>, needle: &str) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "stderr closed before {needle:?}:\n{seen}"
+        );
+        seen.push_str(&line);
+        if line.contains(needle) {
+            return seen;
+        }
+    }
+}
+
+/// Waits (up to a minute, for slow machines) until `ready` holds.
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < Duration::from_secs(60), "never: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The first Ctrl-C, then — once the command has said it got it, so the two cannot merge into
+/// one signal — the second; returns (exit code, all of stderr).
+fn interrupt_twice(child: &mut Child, first_reaction: &str) -> (Option<i32>, String) {
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    interrupt(child);
+    let mut seen = stderr_until(&mut stderr, first_reaction);
+    interrupt(child);
+    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+    (child.wait().unwrap().code(), seen)
+}
+
+#[test]
+fn a_second_ctrl_c_during_the_submit_says_a_job_may_exist() {
+    // The submit's answer is held for a minute after the job is created.
+    let emu = Emu::start(Emulator::builder().time_scale(1.0).faults(FaultConfig {
+        delay: Duration::from_secs(60),
+        ..FaultConfig::default()
+    }));
+    emu.emulator()
+        .inject_fault(Endpoint::Submit, FaultKind::Delay);
+    let dir = tempfile::tempdir().unwrap();
+    let horse = horse_png().display().to_string();
+    let mut child = emu.spawn(dir.path(), &["run", "--image", &horse, "--prompt", "x"]);
+    wait_for("the job is created", || {
+        emu.emulator().stats().submissions_total == 1
+    });
+
+    let (code, stderr) = interrupt_twice(&mut child, "waiting for the submit's answer");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted again: exiting now")
+            && stderr.contains("a job may have been created (and billed)")
+            && stderr.contains("check the account's requests"),
+        "{stderr}"
+    );
+    // The warning was true: the service did create the job.
+    assert_eq!(emu.emulator().stats().submissions_total, 1);
+}
+
+#[test]
+fn a_second_ctrl_c_in_a_batch_saves_the_journal_and_a_rerun_loses_nothing() {
+    // One worker and one job at a time: the first job runs for a while, the others wait.
+    let emu = Emu::start(
+        Emulator::builder()
+            .workers(1)
+            .processing_time(ProcessingTime::Fixed(Duration::from_secs(60)))
+            .time_scale(30.0),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bodies) = jobs_file(dir.path(), "forced", 3);
+    let args = [
+        "batch",
+        "jobs.jsonl",
+        "--out-dir",
+        "out",
+        "--concurrency",
+        "1",
+        "--poll-interval",
+        "50ms",
+    ];
+    let mut child = emu.spawn(dir.path(), &args);
+    let journal = dir.path().join("out/happyhorse-batch.journal");
+    wait_for("the first job's id is in the journal", || {
+        std::fs::read_to_string(&journal).is_ok_and(|text| text.contains("\"submitted\""))
+    });
+
+    let (code, stderr) = interrupt_twice(&mut child, "stopping:");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted again: exiting now")
+            && stderr.contains("saved: rerun the same command"),
+        "{stderr}"
+    );
+
+    let rerun = emu
+        .cli(dir.path())
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let report = report(&rerun);
+    assert_eq!(rerun.status.code(), Some(0), "{report}");
+    assert_eq!(report["counts"]["succeeded"], bodies.len(), "{report}");
+    let stats = emu.emulator().stats();
+    assert_eq!(
+        (stats.submissions_total, stats.duplicate_submissions),
+        (3, 0),
+        "the job running at the exit was followed, not resubmitted"
+    );
+    assert_done(&dir.path().join("out"), bodies.len());
+}
+
+fn assert_done(out: &Path, videos: usize) {
+    let saved = std::fs::read_dir(out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "mp4")
+        })
+        .count();
+    assert_eq!(saved, videos);
+}
