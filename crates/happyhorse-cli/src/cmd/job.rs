@@ -55,19 +55,27 @@ pub(super) async fn submit_command(
 ) -> anyhow::Result<u8> {
     let target = service::resolve(global, &args.service, None)?;
     let body = validated_input(&args.input)?;
+    let mut interrupts = Interrupts::install()?;
     let session = target.connect().await?;
     if session.is_emulator() {
         output
             .note("note: the in-process emulator stops when this command ends; the id is for show");
     }
     let outcome = async {
-        let handle = session
-            .client
-            .submit_json::<ImageToVideo>(&body)
-            .await
-            .map_err(|e| exit_http::failure(&e, None))?;
+        let (submitted, interrupted) =
+            submit_past_ctrl_c(&session, &body, &mut interrupts, |text| output.note(text)).await;
+        let handle = submitted.map_err(|e| exit_http::failure(&e, None))?;
         output.json_line(&json!({"request_id": handle.request_id(), "model_id": SPEC.id}))?;
         output.result(handle.request_id())?;
+        if interrupted {
+            let id = handle.request_id();
+            let message = format!(
+                "interrupted: job {id} was created and will run (and be billed) unless cancelled: happyhorse cancel {id}"
+            );
+            return Err(Failure::new(exit::INTERRUPTED, message)
+                .with_request_id(id)
+                .into());
+        }
         Ok(exit::OK)
     }
     .await;
@@ -249,6 +257,34 @@ fn validated_input(args: &crate::cli::InputArgs) -> Result<Value, Failure> {
         .map_err(Failure::invalid_input)
 }
 
+/// Sends the submit and waits for its answer even past a first Ctrl-C (which it reports with
+/// `say`): the answer may hold the only copy of a new, billable job's id. A second Ctrl-C exits
+/// saying a job may exist. Returns the answer and whether a Ctrl-C came.
+async fn submit_past_ctrl_c(
+    session: &Session,
+    body: &Value,
+    interrupts: &mut Interrupts,
+    say: impl FnOnce(&str),
+) -> (
+    Result<JobHandle<ImageToVideo>, happyhorse_http::Error>,
+    bool,
+) {
+    interrupts.note_on_forced_exit(
+        "the submit was in flight: a job may have been created (and billed) with an id this command \
+         never received; check the account's requests before submitting again"
+            .to_owned(),
+    );
+    let submitting = session.client.submit_json::<ImageToVideo>(body);
+    tokio::pin!(submitting);
+    tokio::select! {
+        submitted = &mut submitting => (submitted, false),
+        () = interrupts.recv() => {
+            say("interrupted: waiting for the submit's answer so the job is not orphaned (Ctrl-C again to quit at once)");
+            (submitting.await, true)
+        }
+    }
+}
+
 /// Submits; the request id is reported the moment it is known. A Ctrl-C during the submit does
 /// not abandon it (the job would be orphaned): it waits for the id, then asks to cancel.
 async fn submit(
@@ -257,22 +293,8 @@ async fn submit(
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
 ) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
-    interrupts.note_on_forced_exit(
-        "the submit was in flight: a job may have been created (and billed) with an id this command never received; \
-         check the account's requests before submitting again"
-            .to_owned(),
-    );
-    let submitting = session.client.submit_json::<ImageToVideo>(body);
-    tokio::pin!(submitting);
-    let mut interrupted = false;
-    let submitted = tokio::select! {
-        submitted = &mut submitting => submitted,
-        () = interrupts.recv() => {
-            interrupted = true;
-            reporter.say("interrupted: waiting for the submit's answer so the job is not orphaned (Ctrl-C again to quit at once)");
-            submitting.await
-        }
-    };
+    let (submitted, interrupted) =
+        submit_past_ctrl_c(session, body, interrupts, |text| reporter.say(text)).await;
     let handle = submitted.map_err(|e| exit_http::failure(&e, None))?;
     reporter.submitted(handle.request_id(), SPEC.id);
     Ok((handle, interrupted))

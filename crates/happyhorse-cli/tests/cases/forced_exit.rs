@@ -1,4 +1,5 @@
-//! A second Ctrl-C exits at once, but first says what it leaves behind and saves what it can:
+//! Ctrl-C never orphans a job silently. A first one during a submit waits for the id and prints
+//! it; a second one exits at once, but first says what it leaves behind and saves what it can:
 //! a submit in flight is reported as a job that may exist, and a batch's journal is flushed so
 //! a rerun picks every job up.
 
@@ -74,6 +75,38 @@ fn a_second_ctrl_c_during_the_submit_says_a_job_may_exist() {
         "{stderr}"
     );
     // The warning was true: the service did create the job.
+    assert_eq!(emu.emulator().stats().submissions_total, 1);
+}
+
+#[test]
+fn a_ctrl_c_during_submit_waits_for_the_id_and_says_how_to_cancel() {
+    // The submit's answer is held for one second after the job is created.
+    let emu = Emu::start(Emulator::builder().time_scale(1.0).faults(FaultConfig {
+        delay: Duration::from_secs(1),
+        ..FaultConfig::default()
+    }));
+    emu.emulator()
+        .inject_fault(Endpoint::Submit, FaultKind::Delay);
+    let dir = tempfile::tempdir().unwrap();
+    let horse = horse_png().display().to_string();
+    let child = emu.spawn(dir.path(), &["submit", "--image", &horse, "--prompt", "x"]);
+    wait_for("the job is created", || {
+        emu.emulator().stats().submissions_total == 1
+    });
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let id = stdout.trim();
+    assert!(!id.is_empty(), "the id is printed: {stderr}");
+    assert!(
+        stderr.contains("waiting for the submit's answer")
+            && stderr.contains(&format!("happyhorse cancel {id}")),
+        "{stderr}"
+    );
     assert_eq!(emu.emulator().stats().submissions_total, 1);
 }
 
