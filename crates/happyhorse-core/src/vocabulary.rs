@@ -15,7 +15,7 @@
 //! | a body with a top-level `error_code` and no `status`, on any HTTP status | [`ApiError`] |
 //! | `400004` or 401 · `400002` · `400001` · `403001` or 403 · `404001` or 404 · 429 · 5xx | [`ApiErrorKind`] |
 //! | missing `*_url` fields | ignored: paths are always built from the request id |
-//! | an optional field of an unexpected type (`"cost":"0.05"`, `"queue_position":"3"`) | ignored, the rest is read; only `request_id` (submit), `status` (status, result), `output` (result) and `outcome` (cancel) must fit |
+//! | an optional field of an unexpected type (`"cost":"0.05"`, `"queue_position":"3"`) | ignored, the rest is read; only `request_id` (submit), `status` (status, result), `output` (a result that says `succeeded` or `completed`) and `outcome` (cancel) must fit |
 
 use std::time::Duration;
 
@@ -192,11 +192,15 @@ pub(crate) fn read<T: DeserializeOwned>(kind: RequestKind, response: &Response) 
 /// The fields whose value decides what an answer means. Any other field of an unexpected type
 /// (a `"cost":"0.05"`, a numeric `error`) is dropped rather than making the answer unreadable:
 /// a finished job's video must not be lost to a field this client does not need.
-fn essential_fields(kind: RequestKind) -> &'static [&'static str] {
+/// A result's `output` is essential only when its status says the job succeeded.
+fn essential_fields(kind: RequestKind, json: &Value) -> &'static [&'static str] {
     match kind {
         RequestKind::Submit => &["request_id"],
         RequestKind::Status => &["status"],
-        RequestKind::Result => &["status", "output"],
+        RequestKind::Result => match json.get("status").and_then(Value::as_str) {
+            Some("succeeded" | "completed") => &["status", "output"],
+            _ => &["status"],
+        },
         RequestKind::Cancel => &["outcome"],
     }
 }
@@ -221,10 +225,9 @@ fn read_leniently<T: DeserializeOwned>(kind: RequestKind, mut json: Value) -> Re
             Some(serde_path_to_error::Segment::Map { key }) => key.clone(),
             _ => return Err(describe(error)),
         };
+        let essential = essential_fields(kind, &json).contains(&culprit.as_str());
         let dropped = match json.as_object_mut() {
-            Some(object) if !essential_fields(kind).contains(&culprit.as_str()) => {
-                object.shift_remove(&culprit).is_some()
-            }
+            Some(object) if !essential => object.shift_remove(&culprit).is_some(),
             _ => false,
         };
         if !dropped {

@@ -48,6 +48,22 @@ fn a_failed_job_with_an_odd_error_field_is_still_failed() {
 }
 
 #[test]
+fn an_odd_output_matters_only_once_the_job_succeeded() {
+    let running = oneshot::read_result(&Response::new(
+        200,
+        r#"{"status":"in_progress","output":"pending"}"#,
+    ))
+    .unwrap();
+    assert_eq!(state_from_result(&running), JobState::Running);
+    let failed =
+        oneshot::read_result(&Response::new(200, r#"{"status":"failed","output":[]}"#)).unwrap();
+    assert!(matches!(
+        state_from_result(&failed),
+        JobState::Failed { .. }
+    ));
+}
+
+#[test]
 fn an_odd_queue_position_leaves_the_position_unknown() {
     let status = oneshot::read_status(&Response::new(
         200,

@@ -580,7 +580,11 @@ pub(crate) fn check_response(response: &Response) {
             let _ = serde_json::from_value::<ImageToVideoOutput>(Value::Object(output.clone()));
         }
     }
-    if plain && read.str_field("status").is_some() && read.fields_fit(&["output"], Value::is_object)
+    // `output` must fit only when the status says the job succeeded.
+    let succeeded = matches!(read.str_field("status"), Some("succeeded" | "completed"));
+    if plain
+        && read.str_field("status").is_some()
+        && (!succeeded || read.fields_fit(&["output"], Value::is_object))
     {
         assert!(
             result.is_ok(),
