@@ -37,7 +37,7 @@ impl Interrupts {
                 let mut count = 0u32;
                 while signals.recv().await.is_some() {
                     count += 1;
-                    on_signal(count, &sender, &words).await;
+                    on_signal(count, &sender, &words);
                 }
             });
         }
@@ -46,10 +46,16 @@ impl Interrupts {
             let mut count = 0u32;
             while tokio::signal::ctrl_c().await.is_ok() {
                 count += 1;
-                on_signal(count, &sender, &words).await;
+                on_signal(count, &sender, &words);
             }
         });
         Ok(Self { first, last_words })
+    }
+
+    /// Whether a first Ctrl-C has come and not been taken yet (e.g. during connecting): a
+    /// command checks it before sending anything it could not take back.
+    pub(crate) fn pending(&mut self) -> bool {
+        self.first.try_recv().is_ok()
     }
 
     /// Resolves at the first Ctrl-C (never, if the handler could not run).
@@ -68,6 +74,11 @@ impl Interrupts {
         *self.last_words.lock().expect("never poisoned") = Some(Box::new(words));
     }
 
+    /// A second Ctrl-C says nothing more than that it exits.
+    pub(crate) fn clear_on_forced_exit(&self) {
+        *self.last_words.lock().expect("never poisoned") = None;
+    }
+
     /// A second Ctrl-C prints `note` on stderr before exiting: what is left behind, and how to
     /// pick it up.
     pub(crate) fn note_on_forced_exit(&self, note: String) {
@@ -82,29 +93,33 @@ impl Interrupts {
 impl Drop for Interrupts {
     /// The command is done with Ctrl-C: its last words no longer apply.
     fn drop(&mut self) {
-        *self.last_words.lock().expect("never poisoned") = None;
+        self.clear_on_forced_exit();
     }
 }
 
-async fn on_signal(
-    count: u32,
-    first: &mpsc::UnboundedSender<()>,
-    words: &Mutex<Option<LastWords>>,
-) {
-    if count < 2 {
-        let _ = first.send(());
-        return;
+/// The first Ctrl-C goes to the command; the second runs the last words (in their own task, so
+/// that a third Ctrl-C still exits at once) and exits.
+fn on_signal(count: u32, first: &mpsc::UnboundedSender<()>, words: &Mutex<Option<LastWords>>) {
+    match count {
+        1 => {
+            let _ = first.send(());
+        }
+        2 => {
+            eprintln!("interrupted again: exiting now");
+            let last = words
+                .lock()
+                .expect("never poisoned")
+                .as_ref()
+                .map(|words| words());
+            tokio::spawn(async move {
+                if let Some(last) = last
+                    && tokio::time::timeout(LAST_WORDS_LIMIT, last).await.is_err()
+                {
+                    eprintln!("(gave up saving and reporting after {LAST_WORDS_LIMIT:?})");
+                }
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            });
+        }
+        _ => std::process::exit(i32::from(exit::INTERRUPTED)),
     }
-    eprintln!("interrupted again: exiting now");
-    let last = words
-        .lock()
-        .expect("never poisoned")
-        .as_ref()
-        .map(|words| words());
-    if let Some(last) = last
-        && tokio::time::timeout(LAST_WORDS_LIMIT, last).await.is_err()
-    {
-        eprintln!("(gave up saving and reporting after {LAST_WORDS_LIMIT:?})");
-    }
-    std::process::exit(i32::from(exit::INTERRUPTED));
 }

@@ -190,11 +190,17 @@ async fn interrupt(
     reporter.say(&format!(
         "interrupted: asking the service to cancel {request_id} (Ctrl-C again to quit at once)"
     ));
-    interrupts.note_on_forced_exit(format!(
-        "the cancel of job {request_id} was sent but not answered: the job may still run and be billed; \
-         check with: happyhorse status {request_id}"
-    ));
-    let (cancel, message, resume) = match handle.cancel().await {
+    interrupts.note_on_forced_exit(match resume {
+        Some(_) => format!(
+            "the cancel of job {request_id} was sent but not answered: the job may still run and be billed; \
+             check with: happyhorse status {request_id}"
+        ),
+        None => format!("job {request_id} stops with the in-process emulator"),
+    });
+    let cancelled = handle.cancel().await;
+    // The answer is in: what is left is said below, the same with or without another Ctrl-C.
+    interrupts.clear_on_forced_exit();
+    let (cancel, message, resume) = match cancelled {
         Ok(CancelResult::Cancelled) => (
             "cancelled",
             format!("job {request_id} was queued and is now cancelled; nothing will be billed"),

@@ -62,9 +62,8 @@ pub(super) async fn submit_command(
             .note("note: the in-process emulator stops when this command ends; the id is for show");
     }
     let outcome = async {
-        let (submitted, interrupted) =
-            submit_past_ctrl_c(&session, &body, &mut interrupts, |text| output.note(text)).await;
-        let handle = submitted.map_err(|e| exit_http::failure(&e, None))?;
+        let (handle, interrupted) =
+            submit_past_ctrl_c(&session, &body, &mut interrupts, |text| output.note(text)).await?;
         output.json_line(&json!({"request_id": handle.request_id(), "model_id": SPEC.id}))?;
         output.result(handle.request_id())?;
         if interrupted {
@@ -258,17 +257,22 @@ fn validated_input(args: &crate::cli::InputArgs) -> Result<Value, Failure> {
 }
 
 /// Sends the submit and waits for its answer even past a first Ctrl-C (which it reports with
-/// `say`): the answer may hold the only copy of a new, billable job's id. A second Ctrl-C exits
-/// saying a job may exist. Returns the answer and whether a Ctrl-C came.
+/// `say`): the answer may hold the only copy of a new, billable job's id. A Ctrl-C that came
+/// before sending (while connecting) sends nothing; a second Ctrl-C during the submit exits
+/// saying a job may exist. Returns the job and whether a Ctrl-C came.
 async fn submit_past_ctrl_c(
     session: &Session,
     body: &Value,
     interrupts: &mut Interrupts,
     say: impl FnOnce(&str),
-) -> (
-    Result<JobHandle<ImageToVideo>, happyhorse_http::Error>,
-    bool,
-) {
+) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
+    if interrupts.pending() {
+        return Err(Failure::new(
+            exit::INTERRUPTED,
+            "interrupted before the submit was sent: nothing was sent",
+        )
+        .into());
+    }
     interrupts.note_on_forced_exit(
         "the submit was in flight: a job may have been created (and billed) with an id this command \
          never received; check the account's requests before submitting again"
@@ -276,13 +280,25 @@ async fn submit_past_ctrl_c(
     );
     let submitting = session.client.submit_json::<ImageToVideo>(body);
     tokio::pin!(submitting);
-    tokio::select! {
+    let (submitted, interrupted) = tokio::select! {
         submitted = &mut submitting => (submitted, false),
         () = interrupts.recv() => {
             say("interrupted: waiting for the submit's answer so the job is not orphaned (Ctrl-C again to quit at once)");
             (submitting.await, true)
         }
-    }
+    };
+    let handle = submitted.map_err(|e| {
+        // The error says what is known of the job; nothing more to add on a second Ctrl-C.
+        interrupts.clear_on_forced_exit();
+        exit_http::failure(&e, None)
+    })?;
+    let id = handle.request_id();
+    interrupts.note_on_forced_exit(if session.is_emulator() {
+        format!("job {id} stops with the in-process emulator")
+    } else {
+        format!("job {id} goes on at the service and may be billed; cancel it with: happyhorse cancel {id}")
+    });
+    Ok((handle, interrupted))
 }
 
 /// Submits; the request id is reported the moment it is known. A Ctrl-C during the submit does
@@ -293,9 +309,8 @@ async fn submit(
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
 ) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
-    let (submitted, interrupted) =
-        submit_past_ctrl_c(session, body, interrupts, |text| reporter.say(text)).await;
-    let handle = submitted.map_err(|e| exit_http::failure(&e, None))?;
+    let (handle, interrupted) =
+        submit_past_ctrl_c(session, body, interrupts, |text| reporter.say(text)).await?;
     reporter.submitted(handle.request_id(), SPEC.id);
     Ok((handle, interrupted))
 }
