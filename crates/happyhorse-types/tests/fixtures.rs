@@ -1,12 +1,13 @@
 //! Every example body from the API reference (and the variants it warns about) round-trips
-//! through the generated types without losing or inventing anything.
+//! through the generated types without losing or inventing anything; so does an example input of
+//! every model (`fixtures/inputs/<short name>.json`).
 
 use std::path::{Path, PathBuf};
 
 use happyhorse_types::image_to_video::{Duration, ImageToVideoInput, Resolution, Seed};
 use happyhorse_types::{
-    CancelOutcome, CancelResponse, ErrorBody, ErrorCode, JobStatus, ResultResponse, ServiceError,
-    StatusResponse, SubmitResponse,
+    CancelOutcome, CancelResponse, ErrorBody, ErrorCode, JobStatus, MODELS, Model, ResultResponse,
+    ServiceError, StatusResponse, SubmitResponse,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -45,6 +46,9 @@ fn round_trip<T: Serialize + DeserializeOwned>(name: &str, text: &str) -> T {
 fn every_response_fixture_round_trips() {
     let mut checked = 0;
     for path in fixtures() {
+        if path.is_dir() {
+            continue;
+        }
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         let body = std::fs::read_to_string(&path).unwrap();
         match name.split('.').next().unwrap() {
@@ -79,6 +83,41 @@ fn the_seed_request_gets_the_schema_defaults() {
     assert!(!input.watermark);
     let built = ImageToVideoInput::new(input.image_url.clone(), input.prompt.clone());
     assert_eq!(built, input);
+}
+
+/// Reads `fixtures/inputs/<short name>.json` as `M`'s input: everything in it comes back
+/// unchanged, and whatever else comes back is the schema's default for that field.
+fn check_example_input<M: Model>() {
+    let name = format!("inputs/{}.json", M::SPEC.short_name);
+    let body = text(&name);
+    let original: Value = serde_json::from_str(&body).unwrap();
+    let typed: M::Input = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let back = serde_json::to_value(&typed).unwrap();
+    let schema: Value = serde_json::from_str(M::SPEC.input_schema).unwrap();
+    let original = original.as_object().unwrap();
+    for (key, value) in back.as_object().unwrap() {
+        match original.get(key) {
+            Some(sent) => assert_eq!(sent, value, "{name}: `{key}` changed"),
+            None => assert_eq!(
+                Some(value),
+                schema["properties"][key].get("default"),
+                "{name}: `{key}` was added and is not the schema's default"
+            ),
+        }
+    }
+    let missing: Vec<&String> = original
+        .keys()
+        .filter(|k| back.get(k.as_str()).is_none())
+        .collect();
+    assert!(missing.is_empty(), "{name}: lost {missing:?}");
+}
+
+#[test]
+fn every_model_has_an_example_input_that_round_trips() {
+    macro_rules! check_all {
+        ($($model:path),* $(,)?) => { [$({ check_example_input::<$model>(); }),*].len() };
+    }
+    assert_eq!(happyhorse_types::for_each_model!(check_all), MODELS.len());
 }
 
 #[test]

@@ -12,7 +12,7 @@ mod defs;
 mod input;
 
 use defs::{Envelope, Level, Payload, Percent, Shape, State};
-use input::{KitchenSinkInput, Mode, Steps, Strength};
+use input::{KitchenSinkInput, Mode, Ratio, Steps, Strength};
 use serde_json::json;
 
 #[test]
@@ -26,7 +26,7 @@ fn a_full_struct_round_trips() {
     let envelope: Envelope = serde_json::from_value(wire.clone()).unwrap();
     assert_eq!(envelope.state, State::K4);
     assert_eq!(envelope.r#type.as_deref(), Some("t"));
-    assert_eq!(envelope.shape, Some(Shape::V169));
+    assert_eq!(envelope.shape, Some(Shape::R16x9));
     assert_eq!(envelope.payload, Some(Payload::Number(2.5)));
     assert_eq!(envelope.level.map(Level::get), Some(8));
     // `anything: null` is absent after the round trip: null and missing mean the same here.
@@ -37,7 +37,7 @@ fn a_full_struct_round_trips() {
 
 #[test]
 fn names_follow_the_wire_values() {
-    assert_eq!(Shape::ALL, &[Shape::Circle, Shape::SquareBox, Shape::V169]);
+    assert_eq!(Shape::ALL, &[Shape::Circle, Shape::SquareBox, Shape::R16x9]);
     assert_eq!(State::from("queued"), State::Queued);
     assert_eq!(State::from("later"), State::Unknown("later".into()));
     assert_eq!(State::KNOWN, &["queued", "done", "4K"]);
@@ -94,11 +94,16 @@ fn input_defaults_come_from_the_schema() {
         .steps(30)
         .unwrap()
         .note("hi")
-        .loud(false);
+        .loud(false)
+        .photo_1("data:image/png;base64,AAAA")
+        .ratio(Ratio::R16x9);
     assert_eq!(
         serde_json::to_value(&built).unwrap(),
-        json!({"name": "n", "mode": "slow", "loud": false, "label": "untitled", "gain": 1.5, "steps": 30, "strength": 5, "note": "hi"})
+        json!({"name": "n", "mode": "slow", "loud": false, "label": "untitled", "gain": 1.5, "steps": 30,
+            "strength": 5, "note": "hi", "photo_1": "data:image/png;base64,AAAA", "ratio": "16:9"})
     );
+    assert_eq!(input.ratio, Ratio::R1x1);
+    assert_eq!(input.clip, None);
     assert_eq!(
         KitchenSinkInput::new("n", Mode::Slow)
             .strength(10)

@@ -1,74 +1,27 @@
-//! The schema schemars derives from each generated type equals the checked-in schema, after the
-//! normalisation documented in docs/schemas.md: `$schema` and numeric `format`s are dropped,
-//! `additionalProperties: true` (the default) is dropped, a `description` equal to the `title` is
-//! dropped (schemars reads a one-line doc comment as a description), and `required` is compared as
-//! a set.
+//! The schema schemars derives from each generated type equals the checked-in schema, for every
+//! model and every queue envelope, after the normalisation documented in docs/schemas.md (see
+//! `support::normalise`).
 
-use happyhorse_types::image_to_video::{ImageToVideoInput, ImageToVideoOutput};
+mod support;
+
 use happyhorse_types::{
-    CancelOutcome, CancelResponse, ErrorBody, ErrorCode, JobStatus, QUEUE_API_SCHEMA,
-    ResultResponse, ServiceError, StatusResponse, SubmitResponse, model_spec,
+    CancelOutcome, CancelResponse, ErrorBody, ErrorCode, JobStatus, MODELS, QUEUE_API_SCHEMA,
+    ResultResponse, ServiceError, StatusResponse, SubmitResponse,
 };
-use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::Value;
-
-fn normalise(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.remove("$schema");
-            if map.get("additionalProperties") == Some(&Value::Bool(true)) {
-                map.remove("additionalProperties");
-            }
-            if matches!(
-                map.get("type").and_then(Value::as_str),
-                Some("integer" | "number")
-            ) {
-                map.remove("format");
-            }
-            if map.contains_key("title") && map.get("description") == map.get("title") {
-                map.remove("description");
-            }
-            if let Some(Value::Array(required)) = map.get_mut("required") {
-                required.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-            }
-            map.values_mut().for_each(normalise);
-        }
-        Value::Array(items) => items.iter_mut().for_each(normalise),
-        _ => {}
-    }
-}
-
-/// The derived schema of `T` and the `$defs` it refers to.
-fn derived<T: JsonSchema>() -> (Value, serde_json::Map<String, Value>) {
-    let mut generator = SchemaGenerator::default();
-    let mut schema = generator.root_schema_for::<T>().to_value();
-    let defs = schema
-        .as_object_mut()
-        .unwrap()
-        .remove("$defs")
-        .and_then(|d| d.as_object().cloned())
-        .unwrap_or_default();
-    normalise(&mut schema);
-    (schema, defs)
-}
-
-fn checked_in(text: &str) -> Value {
-    let mut value: Value = serde_json::from_str(text).unwrap();
-    normalise(&mut value);
-    value
-}
+use support::{assert_model_schemas_match, checked_in, derived, normalise};
 
 #[test]
-fn model_schemas_match_the_checked_in_ones() {
-    let spec = model_spec("happyhorse/happyhorse-1.0/image-to-video").unwrap();
-    let (input, defs) = derived::<ImageToVideoInput>();
-    assert!(
-        defs.is_empty(),
-        "input types are inlined like the checked-in schema: {defs:?}"
-    );
-    assert_eq!(input, checked_in(spec.input_schema));
-    let (output, _) = derived::<ImageToVideoOutput>();
-    assert_eq!(output, checked_in(spec.output_schema));
+fn every_model_schema_matches_the_checked_in_one() {
+    macro_rules! check_all {
+        ($($model:path),* $(,)?) => {{
+            $( assert_model_schemas_match::<$model>(); )*
+            [$(<$model as happyhorse_types::Model>::SPEC.id),*]
+        }};
+    }
+    let checked = happyhorse_types::for_each_model!(check_all);
+    let all: Vec<&str> = MODELS.iter().map(|spec| spec.id).collect();
+    assert_eq!(checked.as_slice(), all.as_slice());
 }
 
 #[test]

@@ -91,8 +91,13 @@ fn struct_item(
     role: StructRole,
 ) -> TokenStream {
     let name_ident = ident(name);
-    let docs = docs(meta);
-    let schemars_meta = schemars_meta(meta);
+    let (docs, fallback) = docs_or(meta, &format!(" The `{name}` object."));
+    let mut schemars_args = schemars_args(meta);
+    if fallback {
+        schemars_args.push(hide_fallback_doc());
+    }
+    let schemars_meta =
+        (!schemars_args.is_empty()).then(|| quote!(#[schemars(#(#schemars_args),*)]));
     let field_items = fields.iter().map(|f| field_item(name, f));
     let builder = (role == StructRole::Input).then(|| builder_impl(&name_ident, fields, all));
     let default_fns = fields.iter().filter_map(default_fn);
@@ -139,8 +144,11 @@ fn storage(field: &Field) -> Storage {
 fn field_item(struct_name: &str, field: &Field) -> TokenStream {
     let name = field_ident(&field.json_name);
     let ty = ty_tokens(&field.ty);
-    let docs = docs(&field.meta);
+    let (docs, fallback) = docs_or(&field.meta, &format!(" The `{}` field.", field.json_name));
     let mut schemars = schemars_args(&field.meta);
+    if fallback {
+        schemars.push(hide_fallback_doc());
+    }
     if let Some(max) = field.max_length {
         let max = Literal::u64_unsuffixed(max);
         schemars.push(quote!(length(max = #max)));
@@ -313,7 +321,7 @@ fn string_enum(
     } else {
         schema_meta_entries(meta)
     };
-    let docs = docs(meta);
+    let (docs, _) = docs_or(meta, &format!(" The values of `{}`.", name.to_snake_case()));
     let variants: Vec<Ident> = values.iter().map(|v| variant_ident(v)).collect();
     let variant_items = values.iter().zip(&variants).map(|(value, variant)| {
         let doc = format!(" `{value}`");
@@ -384,7 +392,7 @@ fn string_enum(
 fn open_enum(name: &str, meta: &Meta, values: &[String]) -> TokenStream {
     let name_ident = ident(name);
     let schema_meta = schema_meta_entries(meta);
-    let docs = docs(meta);
+    let (docs, _) = docs_or(meta, &format!(" The values of `{}`.", name.to_snake_case()));
     let variants: Vec<Ident> = values.iter().map(|v| variant_ident(v)).collect();
     let variant_items = values.iter().zip(&variants).map(|(value, variant)| {
         let doc = format!(" `{value}`");
@@ -476,7 +484,7 @@ fn int_newtype(
 ) -> TokenStream {
     let name_ident = ident(name);
     let ty = ident(int_ty);
-    let docs = docs(meta);
+    let (docs, _) = docs_or(meta, &format!(" The value of `{}`.", name.to_snake_case()));
     let field = name.to_snake_case();
     let rule_doc =
         format!(" Holds only {rule}, so an out-of-range value cannot be built or deserialised.");
@@ -555,8 +563,13 @@ fn int_newtype(
 
 fn untagged(name: &str, meta: &Meta, variants: &[Variant]) -> TokenStream {
     let name_ident = ident(name);
-    let type_docs = docs(meta);
-    let type_schemars = schemars_meta(meta);
+    let (type_docs, fallback) = docs_or(meta, &format!(" The alternatives of `{name}`."));
+    let mut type_schemars = schemars_args(meta);
+    if fallback {
+        type_schemars.push(hide_fallback_doc());
+    }
+    let type_schemars =
+        (!type_schemars.is_empty()).then(|| quote!(#[schemars(#(#type_schemars),*)]));
     let items = variants.iter().map(|variant| {
         let v = ident(&variant.name);
         let t = ty_tokens(&variant.ty);
@@ -599,6 +612,22 @@ fn int_enum_rule(values: &[i64]) -> String {
             format!("one of {}", listed.join(", "))
         }
     }
+}
+
+/// The item's doc comment from the schema's text, or `fallback` when the schema has none (every
+/// public item is documented). Says whether the fallback was used: schemars reads doc comments,
+/// so a fallback must then be kept out of the derived schema ([`hide_fallback_doc`]).
+fn docs_or(meta: &Meta, fallback: &str) -> (TokenStream, bool) {
+    if meta.title.is_none() && meta.description.is_none() {
+        (quote!(#[doc = #fallback]), true)
+    } else {
+        (docs(meta), false)
+    }
+}
+
+/// `description = ""`: schemars skips an empty description instead of reading the doc comment.
+fn hide_fallback_doc() -> TokenStream {
+    quote!(description = "")
 }
 
 fn docs(meta: &Meta) -> TokenStream {
@@ -725,6 +754,14 @@ pub(crate) fn field_ident(json_name: &str) -> Ident {
 
 /// A variant name for a wire string: `720P` becomes `P720`, `in_queue` becomes `InQueue`.
 pub(crate) fn variant_ident(value: &str) -> Ident {
+    // An aspect ratio keeps its two numbers apart: `16:9` is `R16x9` (`V169` would also be `1:69`).
+    if let Some((width, height)) = value.split_once(':')
+        && [width, height]
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return ident(&format!("R{width}x{height}"));
+    }
     let camel = value.to_upper_camel_case();
     let name = match camel.chars().next() {
         Some(c) if c.is_ascii_digit() => {

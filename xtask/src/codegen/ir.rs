@@ -29,7 +29,9 @@ const KNOWN_KEYWORDS: &[&str] = &[
 ];
 
 /// String formats that are kept as plain `String`s (the format is preserved in the schema).
-const KNOWN_FORMATS: &[&str] = &["uri", "date-time"];
+/// `image_uri` and `video_uri` are RunComfy's media fields: a URL or a `data:` URI whose rules
+/// (formats, sides, duration, …) live in the model's `model.json`, not in the type.
+const KNOWN_FORMATS: &[&str] = &["uri", "date-time", "image_uri", "video_uri"];
 
 /// Human-facing text of a schema node.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -358,6 +360,7 @@ impl Reader {
                         })
                         .collect::<Result<_>>()?;
                     ensure!(!values.is_empty(), "{pointer}/enum: must not be empty");
+                    distinct_variant_names(&values, pointer)?;
                     let default = match obj.get("default") {
                         None => None,
                         Some(d) => {
@@ -535,6 +538,7 @@ impl Reader {
                             .context("open enums hold strings only")
                     })
                     .collect::<Result<_>>()?;
+                distinct_variant_names(&values, pointer)?;
                 self.push(Def::OpenEnum {
                     name: name.to_owned(),
                     meta: any_of_meta,
@@ -597,6 +601,20 @@ impl Reader {
         self.defs.push(def);
         Ok(())
     }
+}
+
+/// Refuses an enum whose values would share a Rust variant name (`"16:9"` and `"16x9"` both
+/// becoming `R16x9`): the generated code would not compile, or worse, would merge two values.
+fn distinct_variant_names(values: &[String], pointer: &str) -> Result<()> {
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for value in values {
+        let name = super::emit::variant_ident(value).to_string();
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            bail!("{pointer}/enum: `{first}` and `{value}` would both be the variant `{name}`");
+        }
+        seen.push((name, value));
+    }
+    Ok(())
 }
 
 /// The smallest Rust integer type holding `min..=max`.

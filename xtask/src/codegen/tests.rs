@@ -147,6 +147,113 @@ fn a_new_enum_value_becomes_a_variant() {
 }
 
 #[test]
+fn enum_values_sharing_a_variant_name_are_refused() {
+    let message = refusal(with_property(
+        json!({"type": "string", "enum": ["a-b", "a_b"]}),
+    ));
+    assert_eq!(
+        message,
+        "/properties/field/enum: `a-b` and `a_b` would both be the variant `AB`"
+    );
+    let ratios = read_input(with_property(
+        json!({"type": "string", "enum": ["16:9", "1:69", "169"]}),
+    ))
+    .unwrap();
+    let code = render("", emit::defs(&ratios, emit::StructRole::Input)).unwrap();
+    for variant in ["R16x9,", "R1x69,", "V169,"] {
+        assert!(code.contains(variant), "{variant} in {code}");
+    }
+}
+
+#[test]
+fn media_formats_are_plain_strings_that_keep_their_format() {
+    let defs = read_input(
+        json!({"type": "object", "required": ["clip"], "properties": {
+            "clip": {"type": "string", "format": "video_uri"},
+            "image_url_2": {"type": "string", "format": "image_uri"}
+        }}),
+    )
+    .unwrap();
+    let code = render("", emit::defs(&defs, emit::StructRole::Input)).unwrap();
+    assert!(code.contains(r#"extend("format" = "video_uri")"#), "{code}");
+    assert!(code.contains("pub clip: String,"), "{code}");
+    assert!(code.contains("pub image_url_2: Option<String>,"), "{code}");
+    assert!(
+        code.contains("pub fn image_url_2(mut self, value: impl Into<String>)"),
+        "{code}"
+    );
+}
+
+/// Writes a models folder with one model per `(id, model.json)`, each with a minimal schema.
+fn models_folder(models: &[(&str, Value)]) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    for (id, metadata) in models {
+        let dir = root.path().join("models").join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let schema = json!({"type": "object", "properties": {"prompt": {"type": "string"}}});
+        for (file, value) in [
+            ("input.schema.json", &schema),
+            ("output.schema.json", &schema),
+            ("model.json", metadata),
+        ] {
+            std::fs::write(dir.join(file), value.to_string()).unwrap();
+        }
+    }
+    root
+}
+
+fn model_json(id: &str, short_name: &str) -> Value {
+    json!({"model_id": id, "short_name": short_name, "display_name": "M"})
+}
+
+#[test]
+fn models_that_would_collide_are_refused_naming_both() {
+    let cases = [
+        (
+            vec![
+                ("v/a-1/t2v", model_json("v/a-1/t2v", "t")),
+                ("v/a-2/t2v", model_json("v/a-2/t2v", "t")),
+            ],
+            "the short name `t` is already `v/a-1/t2v`'s",
+        ),
+        (
+            vec![
+                ("v/a-1/t2v", model_json("v/a-1/t2v", "a")),
+                ("v/a-2/t2v", model_json("v/a-2/t2v", "b")),
+            ],
+            "`v/a-1/t2v` and `v/a-2/t2v` would both be `t2v`; give one of them a namespace",
+        ),
+        (
+            vec![("v/a/m", model_json("v/a/other", "m"))],
+            "`model_id` is Some(\"v/a/other\") but the folder says `v/a/m`",
+        ),
+        (
+            vec![("v/a/m", json!({"model_id": "v/a/m", "display_name": "M"}))],
+            "`short_name` (the CLI's name for the model, e.g. `t2v` or `1.1/t2v`) is missing",
+        ),
+    ];
+    for (models, expected) in cases {
+        let root = models_folder(&models);
+        let err = models::collect(root.path(), &root.path().join("models")).err();
+        let message = format!(
+            "{:#}",
+            err.expect("the generator accepted colliding models")
+        );
+        assert!(
+            message.contains(expected),
+            "got: {message}\nexpected: …{expected}…"
+        );
+    }
+    let fine = models_folder(&[
+        ("v/a-1/t2v", model_json("v/a-1/t2v", "t2v")),
+        ("v/a-2/t2v", model_json("v/a-2/t2v", "2/t2v")),
+    ]);
+    let models = models::collect(fine.path(), &fine.path().join("models")).unwrap();
+    let items = models::index_items(&models).to_string();
+    assert!(items.contains("pub mod v2"), "{items}");
+}
+
+#[test]
 fn two_types_with_one_name_are_refused() {
     let mut reader = ir::Reader::new();
     let schema = json!({"$defs": {

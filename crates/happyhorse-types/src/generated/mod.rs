@@ -12,15 +12,75 @@ pub const QUEUE_API_SCHEMA: &str = include_str!(concat!(
 
 /// One module per model id, nested by the id's segments.
 pub mod models {
+    /// Models under `alibaba`.
+    pub mod alibaba {
+        /// Models under `alibaba::happyhorse_1_1`.
+        pub mod happyhorse_1_1 {
+            pub mod image_to_video;
+            pub mod text_to_video;
+        }
+    }
+
     /// Models under `happyhorse`.
     pub mod happyhorse {
         /// Models under `happyhorse::happyhorse_1_0`.
         pub mod happyhorse_1_0 {
             pub mod image_to_video;
+            pub mod reference_to_video;
+            pub mod text_to_video;
+            pub mod video_edit;
         }
     }
 }
 
 /// Every model with checked-in schemas.
-pub static MODELS: &[&crate::ModelSpec] =
-    &[&models::happyhorse::happyhorse_1_0::image_to_video::SPEC];
+pub static MODELS: &[&crate::ModelSpec] = &[
+    &models::happyhorse::happyhorse_1_0::image_to_video::SPEC,
+    &models::happyhorse::happyhorse_1_0::reference_to_video::SPEC,
+    &models::happyhorse::happyhorse_1_0::text_to_video::SPEC,
+    &models::happyhorse::happyhorse_1_0::video_edit::SPEC,
+    &models::alibaba::happyhorse_1_1::image_to_video::SPEC,
+    &models::alibaba::happyhorse_1_1::text_to_video::SPEC,
+];
+
+/// The models by the short paths users type, re-exported at the crate root: the namespace
+/// of the model's short name (`1.1/i2v` → `v1_1`), then the last segment of its id.
+///
+/// | Model id | Short name | Module |
+/// |---|---|---|
+/// | `happyhorse/happyhorse-1.0/image-to-video` | `i2v` | [`image_to_video`](crate::image_to_video) |
+/// | `happyhorse/happyhorse-1.0/reference-to-video` | `r2v` | [`reference_to_video`](crate::reference_to_video) |
+/// | `happyhorse/happyhorse-1.0/text-to-video` | `t2v` | [`text_to_video`](crate::text_to_video) |
+/// | `happyhorse/happyhorse-1.0/video-edit` | `edit` | [`video_edit`](crate::video_edit) |
+/// | `alibaba/happyhorse-1.1/image-to-video` | `1.1/i2v` | [`v1_1::image_to_video`](crate::v1_1::image_to_video) |
+/// | `alibaba/happyhorse-1.1/text-to-video` | `1.1/t2v` | [`v1_1::text_to_video`](crate::v1_1::text_to_video) |
+pub mod paths {
+    pub use super::models::happyhorse::happyhorse_1_0::image_to_video;
+    pub use super::models::happyhorse::happyhorse_1_0::reference_to_video;
+    pub use super::models::happyhorse::happyhorse_1_0::text_to_video;
+    pub use super::models::happyhorse::happyhorse_1_0::video_edit;
+
+    /// The models `1.1/i2v`, `1.1/t2v`.
+    pub mod v1_1 {
+        pub use super::super::models::alibaba::happyhorse_1_1::image_to_video;
+        pub use super::super::models::alibaba::happyhorse_1_1::text_to_video;
+    }
+}
+
+/// Calls `$callback!` once with the marker type of every model, in [`MODELS`] order, as
+/// a comma-separated list of paths: for code that must name each model's type, such as a
+/// test run over every model, or dispatching a model chosen at run time to a generic
+/// function.
+#[macro_export]
+macro_rules! for_each_model {
+    ($callback:ident) => {
+        $callback!(
+            $crate::image_to_video::ImageToVideo,
+            $crate::reference_to_video::ReferenceToVideo,
+            $crate::text_to_video::TextToVideo,
+            $crate::video_edit::VideoEdit,
+            $crate::v1_1::image_to_video::ImageToVideo,
+            $crate::v1_1::text_to_video::TextToVideo
+        )
+    };
+}

@@ -8,8 +8,9 @@
 )]
 #[schemars(description = "An inline nested object.")]
 pub struct Nested {
+    /// The `name` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String")]
+    #[schemars(description = "", with = "String")]
     pub name: Option<String>,
 }
 
@@ -78,14 +79,17 @@ pub struct Envelope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(description = "A closed enum by reference.", with = "Shape")]
     pub shape: Option<Shape>,
+    /// The `level` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Level")]
+    #[schemars(description = "", with = "Level")]
     pub level: Option<Level>,
+    /// The `percent` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Percent")]
+    #[schemars(description = "", with = "Percent")]
     pub percent: Option<Percent>,
+    /// The `payload` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Payload")]
+    #[schemars(description = "", with = "Payload")]
     pub payload: Option<Payload>,
     /// An inline nested object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,7 +187,7 @@ pub enum Shape {
     SquareBox,
     /// `16:9`
     #[serde(rename = "16:9")]
-    V169,
+    R16x9,
 }
 
 impl ::schemars::JsonSchema for Shape {
@@ -205,14 +209,14 @@ impl ::schemars::JsonSchema for Shape {
 
 impl Shape {
     /// Every value, in schema order.
-    pub const ALL: &'static [Self] = &[Self::Circle, Self::SquareBox, Self::V169];
+    pub const ALL: &'static [Self] = &[Self::Circle, Self::SquareBox, Self::R16x9];
 
     /// The value as it is written on the wire.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Circle => "circle",
             Self::SquareBox => "square-box",
-            Self::V169 => "16:9",
+            Self::R16x9 => "16:9",
         }
     }
 }

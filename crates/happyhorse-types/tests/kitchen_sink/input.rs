@@ -2,6 +2,7 @@
 //!
 //! Source: `xtask/tests/kitchen-sink/input.schema.json`.
 
+/// The values of `mode`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, ::serde::Serialize, ::serde::Deserialize,
 )]
@@ -62,6 +63,7 @@ impl ::core::str::FromStr for Mode {
     }
 }
 
+/// The value of `steps`.
 ///
 /// Holds only one of 10, 20, 30, so an out-of-range value cannot be built or deserialised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
@@ -135,6 +137,7 @@ impl ::schemars::JsonSchema for Steps {
     }
 }
 
+/// The value of `strength`.
 ///
 /// Holds only an integer from 1 to 9, so an out-of-range value cannot be built or deserialised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
@@ -217,6 +220,67 @@ impl ::schemars::JsonSchema for Strength {
     }
 }
 
+/// The values of `ratio`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, ::serde::Serialize, ::serde::Deserialize,
+)]
+pub enum Ratio {
+    /// `16:9`
+    #[serde(rename = "16:9")]
+    R16x9,
+    /// `1:1`
+    #[default]
+    #[serde(rename = "1:1")]
+    R1x1,
+}
+
+impl ::schemars::JsonSchema for Ratio {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> ::std::borrow::Cow<'static, str> {
+        "Ratio".into()
+    }
+
+    fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+        ::schemars::json_schema!(
+            { "type" : "string", "enum" : Self::ALL.iter().map(| v | v.as_str())
+            .collect:: < Vec < _ >> () }
+        )
+    }
+}
+
+impl Ratio {
+    /// Every value, in schema order.
+    pub const ALL: &'static [Self] = &[Self::R16x9, Self::R1x1];
+
+    /// The value as it is written on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::R16x9 => "16:9",
+            Self::R1x1 => "1:1",
+        }
+    }
+}
+
+impl ::core::fmt::Display for Ratio {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ::core::str::FromStr for Ratio {
+    type Err = crate::ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| crate::ValueError::new("ratio", "one of \"16:9\", \"1:1\"", s))
+    }
+}
+
 /// Kitchen-sink input
 #[derive(
     Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema,
@@ -226,24 +290,49 @@ pub struct KitchenSinkInput {
     /// Name
     #[schemars(title = "Name", length(max = 10), extend("default" = "horse"))]
     pub name: String,
-    #[schemars(extend("default" = "slow"))]
+    /// The `mode` field.
+    #[schemars(description = "", extend("default" = "slow"))]
     pub mode: Mode,
     /// A default that is not the type's.
     #[serde(default = "KitchenSinkInput::default_loud")]
     #[schemars(description = "A default that is not the type's.")]
     pub loud: bool,
+    /// The `label` field.
     #[serde(default = "KitchenSinkInput::default_label")]
+    #[schemars(description = "")]
     pub label: String,
+    /// The `gain` field.
     #[serde(default = "KitchenSinkInput::default_gain")]
+    #[schemars(description = "")]
     pub gain: f64,
+    /// The `steps` field.
     #[serde(default)]
+    #[schemars(description = "")]
     pub steps: Steps,
+    /// The `strength` field.
     #[serde(default)]
+    #[schemars(description = "")]
     pub strength: Strength,
     /// Optional, no default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(description = "Optional, no default.", with = "String")]
     pub note: Option<String>,
+    /// A numbered media field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        description = "A numbered media field.",
+        extend("format" = "image_uri"),
+        with = "String"
+    )]
+    pub photo_1: Option<String>,
+    /// The `clip` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(description = "", extend("format" = "video_uri"), with = "String")]
+    pub clip: Option<String>,
+    /// The `ratio` field.
+    #[serde(default)]
+    #[schemars(description = "")]
+    pub ratio: Ratio,
 }
 
 impl KitchenSinkInput {
@@ -258,6 +347,9 @@ impl KitchenSinkInput {
             steps: Default::default(),
             strength: Default::default(),
             note: None,
+            photo_1: None,
+            clip: None,
+            ratio: Default::default(),
         }
     }
 
@@ -300,6 +392,24 @@ impl KitchenSinkInput {
     /// Sets `note`.
     pub fn note(mut self, value: impl Into<String>) -> Self {
         self.note = Some(value.into());
+        self
+    }
+
+    /// Sets `photo_1`.
+    pub fn photo_1(mut self, value: impl Into<String>) -> Self {
+        self.photo_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `clip`.
+    pub fn clip(mut self, value: impl Into<String>) -> Self {
+        self.clip = Some(value.into());
+        self
+    }
+
+    /// Sets `ratio`.
+    pub fn ratio(mut self, value: Ratio) -> Self {
+        self.ratio = value;
         self
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Source: `schemas/models/happyhorse/happyhorse-1.0/image-to-video`.
 //!
-//! HappyHorse 1.0 I2V (`happyhorse/happyhorse-1.0/image-to-video`).
+//! HappyHorse 1.0 I2V (`happyhorse/happyhorse-1.0/image-to-video`, short name `i2v`).
 //! Animates a photo into a 3-15 s 720P or 1080P video with audio, keeping faces, products and composition stable.
 
 /// The model's id on RunComfy.
@@ -11,6 +11,7 @@ pub const MODEL_ID: &str = "happyhorse/happyhorse-1.0/image-to-video";
 /// The model's checked-in schemas and metadata, embedded at build time.
 pub static SPEC: crate::ModelSpec = crate::ModelSpec {
     id: MODEL_ID,
+    short_name: "i2v",
     input_schema: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../schemas/models/happyhorse/happyhorse-1.0/image-to-video/input.schema.json"
