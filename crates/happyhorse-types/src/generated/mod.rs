@@ -17,6 +17,7 @@ pub mod models {
         /// Models under `alibaba::happyhorse_1_1`.
         pub mod happyhorse_1_1 {
             pub mod image_to_video;
+            pub mod reference_to_video;
             pub mod text_to_video;
         }
     }
@@ -40,6 +41,7 @@ pub static MODELS: &[&crate::ModelSpec] = &[
     &models::happyhorse::happyhorse_1_0::text_to_video::SPEC,
     &models::happyhorse::happyhorse_1_0::video_edit::SPEC,
     &models::alibaba::happyhorse_1_1::image_to_video::SPEC,
+    &models::alibaba::happyhorse_1_1::reference_to_video::SPEC,
     &models::alibaba::happyhorse_1_1::text_to_video::SPEC,
 ];
 
@@ -53,6 +55,7 @@ pub static MODELS: &[&crate::ModelSpec] = &[
 /// | `happyhorse/happyhorse-1.0/text-to-video` | `t2v` | [`text_to_video`](crate::text_to_video) |
 /// | `happyhorse/happyhorse-1.0/video-edit` | `edit` | [`video_edit`](crate::video_edit) |
 /// | `alibaba/happyhorse-1.1/image-to-video` | `1.1/i2v` | [`v1_1::image_to_video`](crate::v1_1::image_to_video) |
+/// | `alibaba/happyhorse-1.1/reference-to-video` | `1.1/r2v` | [`v1_1::reference_to_video`](crate::v1_1::reference_to_video) |
 /// | `alibaba/happyhorse-1.1/text-to-video` | `1.1/t2v` | [`v1_1::text_to_video`](crate::v1_1::text_to_video) |
 pub mod paths {
     pub use super::models::happyhorse::happyhorse_1_0::image_to_video;
@@ -60,9 +63,10 @@ pub mod paths {
     pub use super::models::happyhorse::happyhorse_1_0::text_to_video;
     pub use super::models::happyhorse::happyhorse_1_0::video_edit;
 
-    /// The models `1.1/i2v`, `1.1/t2v`.
+    /// The models `1.1/i2v`, `1.1/r2v`, `1.1/t2v`.
     pub mod v1_1 {
         pub use super::super::models::alibaba::happyhorse_1_1::image_to_video;
+        pub use super::super::models::alibaba::happyhorse_1_1::reference_to_video;
         pub use super::super::models::alibaba::happyhorse_1_1::text_to_video;
     }
 }
@@ -80,6 +84,7 @@ macro_rules! for_each_model {
             $crate::text_to_video::TextToVideo,
             $crate::video_edit::VideoEdit,
             $crate::v1_1::image_to_video::ImageToVideo,
+            $crate::v1_1::reference_to_video::ReferenceToVideo,
             $crate::v1_1::text_to_video::TextToVideo
         )
     };
