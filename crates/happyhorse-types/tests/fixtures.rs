@@ -27,7 +27,12 @@ fn text(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
-    std::fs::read_to_string(path).unwrap()
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (every model needs an example input there: see docs/schemas.md)",
+            path.display()
+        )
+    })
 }
 
 /// Parses `text` as `T` and checks that serialising it gives back exactly the same JSON.

@@ -30,7 +30,7 @@ fn every_checked_in_model_json_parses_and_fits_its_schema() {
 #[test]
 fn short_names_are_the_documented_ones() {
     let names: Vec<&str> = MODELS.iter().map(|spec| spec.short_name).collect();
-    for name in ["i2v", "t2v", "r2v", "edit", "1.1/i2v", "1.1/t2v"] {
+    for name in ["i2v", "t2v", "r2v", "edit", "1.1/i2v", "1.1/t2v", "1.1/r2v"] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
 }
@@ -73,6 +73,7 @@ fn prompt_limits_follow_each_schema() {
         ("t2v", Some((2500, 2500))),
         ("r2v", Some((5000, 2500))),
         ("edit", Some((5000, 2500))),
+        ("1.1/r2v", Some((5000, 2500))),
         // 1.1 text-to-video publishes no limit at all.
         ("1.1/t2v", None),
     ] {
@@ -108,6 +109,12 @@ fn reference_to_video_checks_its_first_image_harder() {
     );
     assert_eq!(fields[0].rule.field.as_str(), "image_url_1");
     assert_eq!(fields[5].rule.field.as_str(), "image_url_{n}");
+    // 1.1 publishes formats only for its reference images.
+    let v1_1 = find_model("1.1/r2v").unwrap().media_fields().unwrap();
+    assert_eq!(v1_1.len(), 9);
+    let image = v1_1[0].rule.image().unwrap();
+    assert_eq!((image.min_side, image.max_bytes), (None, None));
+    assert_eq!(image.formats.len(), 3);
 }
 
 #[test]
