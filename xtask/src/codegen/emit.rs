@@ -92,12 +92,7 @@ fn struct_item(
 ) -> TokenStream {
     let name_ident = ident(name);
     let (docs, fallback) = docs_or(meta, &format!(" The `{name}` object."));
-    let mut schemars_args = schemars_args(meta);
-    if fallback {
-        schemars_args.push(hide_fallback_doc());
-    }
-    let schemars_meta =
-        (!schemars_args.is_empty()).then(|| quote!(#[schemars(#(#schemars_args),*)]));
+    let schemars_meta = schemars_meta(meta, fallback);
     let field_items = fields.iter().map(|f| field_item(name, f));
     let builder = (role == StructRole::Input).then(|| builder_impl(&name_ident, fields, all));
     let default_fns = fields.iter().filter_map(default_fn);
@@ -564,12 +559,7 @@ fn int_newtype(
 fn untagged(name: &str, meta: &Meta, variants: &[Variant]) -> TokenStream {
     let name_ident = ident(name);
     let (type_docs, fallback) = docs_or(meta, &format!(" The alternatives of `{name}`."));
-    let mut type_schemars = schemars_args(meta);
-    if fallback {
-        type_schemars.push(hide_fallback_doc());
-    }
-    let type_schemars =
-        (!type_schemars.is_empty()).then(|| quote!(#[schemars(#(#type_schemars),*)]));
+    let type_schemars = schemars_meta(meta, fallback);
     let items = variants.iter().map(|variant| {
         let v = ident(&variant.name);
         let t = ty_tokens(&variant.ty);
@@ -577,7 +567,7 @@ fn untagged(name: &str, meta: &Meta, variants: &[Variant]) -> TokenStream {
             title: None,
             ..variant.meta.clone()
         });
-        let schemars = schemars_meta(&variant.meta);
+        let schemars = schemars_meta(&variant.meta, false);
         quote!(#docs #schemars #v(#t),)
     });
     quote! {
@@ -655,8 +645,13 @@ fn schemars_args(meta: &Meta) -> Vec<TokenStream> {
     args
 }
 
-fn schemars_meta(meta: &Meta) -> TokenStream {
-    let args = schemars_args(meta);
+/// `#[schemars(title = …, description = …)]` for a derived `JsonSchema`, hiding the doc comment
+/// when it is a `fallback` (see [`docs_or`]).
+fn schemars_meta(meta: &Meta, fallback: bool) -> TokenStream {
+    let mut args = schemars_args(meta);
+    if fallback {
+        args.push(hide_fallback_doc());
+    }
     if args.is_empty() {
         quote!()
     } else {
