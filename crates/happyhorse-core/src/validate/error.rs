@@ -26,8 +26,11 @@ pub struct InputError {
     /// empty for the input as a whole.
     pub field: String,
     /// The rule's name: a JSON Schema keyword (`"enum"`, `"maxLength"`, `"required"`, …) or one of
-    /// this crate's rules (`"prompt_length"`, `"image_format"`, `"image_min_side"`,
-    /// `"image_aspect"`, `"image_max_bytes"`, `"image_ref"`, `"data_uri"`, `"integer_literal"`).
+    /// this crate's rules (`"unknown_field"`, `"control_character"`, `"prompt_length"`,
+    /// `"image_format"`, `"image_truncated"`, `"image_corrupt"`, `"image_no_data"`,
+    /// `"image_data_size"`, `"image_min_side"`, `"image_aspect"`, `"image_max_bytes"`,
+    /// `"image_ref"`, `"data_uri"`, `"integer_literal"`). Callers add their own for what they
+    /// read (the CLI: `"utf8"`, `"input_file"`, `"stdin"`, …).
     pub rule: String,
     /// The offending value, shortened when long (never a whole prompt or data URI);
     /// `"(missing)"` for a required field that is absent.

@@ -7,34 +7,15 @@ use serde_json::{Value, json};
 use super::*;
 
 fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    bytes.extend_from_slice(&width.to_be_bytes());
-    bytes.extend_from_slice(&height.to_be_bytes());
-    bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-    bytes
+    blank_png(width, height)
 }
 
-/// A baseline JPEG: SOI, then an SOF0 segment with the dimensions.
 fn jpeg(width: u16, height: u16) -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
-    bytes.extend_from_slice(&height.to_be_bytes());
-    bytes.extend_from_slice(&width.to_be_bytes());
-    bytes.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
-    bytes
+    super::image::tests_support::jpeg_fit(width, height)
 }
 
-/// A lossless WEBP (VP8L) header: 14-bit width-1 and height-1 packed after the signature byte.
 fn webp(width: u32, height: u32) -> Vec<u8> {
-    let packed = (width - 1) | ((height - 1) << 14);
-    let mut chunk = vec![0x2F];
-    chunk.extend_from_slice(&packed.to_le_bytes());
-    chunk.extend_from_slice(&[0; 8]);
-    let mut bytes = b"RIFF".to_vec();
-    bytes.extend_from_slice(&(4 + 8 + chunk.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(b"WEBPVP8L");
-    bytes.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(&chunk);
-    bytes
+    super::image::tests_support::webp_lossless(width, height)
 }
 
 fn data_uri(mime: &str, bytes: &[u8]) -> String {
@@ -244,16 +225,14 @@ fn image_rules_name_rule_and_value() {
     assert_eq!(tall.rule, "image_aspect");
     let gif = check_image_bytes(b"GIF89a\x01\x00\x01\x00").unwrap_err();
     assert_eq!(gif.rule, "image_format");
-    assert_eq!(gif.value, "10 bytes starting 4749463839610100");
+    assert_eq!(gif.value, "GIF");
     assert_eq!(check_image_bytes(&[]).unwrap_err().value, "no bytes");
 
     let mut huge = png(1000, 1000);
     huge.resize(IMAGE_MAX_BYTES + 1, 0);
     let size = check_image_bytes(&huge).unwrap_err();
     assert_eq!(size.rule, "image_max_bytes");
-    assert_eq!(size.value, format!("{} bytes", IMAGE_MAX_BYTES + 1));
-    huge.truncate(IMAGE_MAX_BYTES);
-    assert!(check_image_bytes(&huge).is_ok());
+    assert_eq!(size.value, "10.00 MB (10,000,001 bytes)");
 }
 
 #[test]
@@ -275,7 +254,7 @@ fn data_uris_in_image_fields_are_decoded_and_checked() {
     );
 
     let mut big = png(1000, 1000);
-    big.resize(IMAGE_MAX_BYTES + 10, 0);
+    big.resize(10 * 1024 * 1024 + 10, 0);
     let big_uri = data_uri("image/png", &big);
     let errors =
         validate_input(&image_to_video::SPEC, &input(json!({"image_url": big_uri}))).unwrap_err();
@@ -374,4 +353,76 @@ fn every_known_model_schema_compiles() {
             spec.id
         );
     }
+}
+
+#[test]
+fn unknown_fields_are_refused_with_a_suggestion_unless_allowed() {
+    assert_eq!(
+        errors_of(&input(json!({"durration": 12, "colour": "red"}))),
+        [
+            "durration: is not a field of happyhorse/happyhorse-1.0/image-to-video (did you mean \"duration\"?), got 12",
+            "colour: is not a field of happyhorse/happyhorse-1.0/image-to-video (known fields: image_url, prompt, resolution, duration, seed, watermark), got \"red\"",
+        ]
+    );
+    let allowed = ValidateOptions::default().allow_unknown_fields(true);
+    let odd = input(json!({"durration": 12, "colour": "red"}));
+    assert_eq!(
+        validate_input_with(&image_to_video::SPEC, &odd, allowed),
+        Ok(())
+    );
+    // Every model's schema: its own fields are never unknown.
+    for spec in happyhorse_types::MODELS {
+        let errors = validate_input(spec, &json!({"nonsense": 1})).unwrap_err();
+        assert_eq!(
+            errors.for_field("nonsense").next().map(|e| e.rule.as_str()),
+            Some("unknown_field"),
+            "{}",
+            spec.id
+        );
+    }
+}
+
+#[test]
+fn control_characters_are_refused_in_text_fields_naming_the_position() {
+    let errors = errors_of(&input(json!({"prompt": "A horse\u{0}trots"})));
+    assert_eq!(
+        errors,
+        [
+            "prompt: must not contain control characters other than tab and newline (U+0000 NUL at character 8), got \"A horse\\u0000trots\""
+        ]
+    );
+    for bad in ["\r", "\u{1b}[31m", "\u{7f}", "\u{85}", "\u{8}"] {
+        let errors = errors_of(&input(json!({"prompt": format!("A horse{bad}")})));
+        assert_eq!(errors.len(), 1, "{bad:?}: {errors:?}");
+        assert!(errors[0].contains("at character 8"), "{errors:?}");
+    }
+    assert!(errors_of(&input(json!({"prompt": "A horse\ttrots\nslowly, 马"}))).is_empty());
+    // Other text fields too: the value is never echoed raw (JSON escapes it).
+    let errors = errors_of(&input(json!({"resolution": "720P\u{0}"})));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("resolution: must not contain control characters")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn invalid_utf8_is_located_by_line_and_offset() {
+    let problem = check_utf8(b"line one\nline two \xFF\n").unwrap_err();
+    assert_eq!(
+        (
+            problem.line,
+            problem.line_offset,
+            problem.offset,
+            problem.byte
+        ),
+        (2, 9, 18, 0xFF)
+    );
+    let first = check_utf8(b"\xC3").unwrap_err();
+    assert_eq!((first.line, first.line_offset, first.offset), (1, 0, 0));
+    assert_eq!(
+        first.to_string(),
+        "invalid UTF-8 (byte 0xC3) on line 1 at byte offset 0"
+    );
 }
