@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::auth::ApiToken;
 use crate::builder::{AuthStatus, EmulatorBuilder, ErrorShape, ProcessingTime};
-use crate::duration::parse_duration;
+use crate::duration::{parse_duration, parse_memory_size, parse_size, parse_time_scale};
 use crate::faults::{Endpoint, FaultConfig, FaultKind};
 
 /// The emulator's flags. Flatten it into a clap command and call [`EmulatorArgs::builder`].
@@ -50,8 +50,8 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "DURATION[..DURATION]", default_value = "60s..180s")]
     pub processing_time: ProcessingTime,
 
-    /// Simulated time runs this many times faster than real time (100: a 100 s job takes 1 s).
-    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    /// Simulated time runs this many times faster than real time (100: a 100 s job takes 1 s); 0.001 to 1000000.
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = parse_time_scale)]
     pub time_scale: f64,
 
     /// Probability that a job fails (`/status` still reads `completed`; `/result` carries `error`).
@@ -100,17 +100,25 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub strict_images: bool,
 
-    /// Serve every output as a synthetic body of this many bytes instead of the MP4.
-    #[arg(long, value_name = "BYTES")]
+    /// Serve every output as a synthetic body of this size instead of the MP4 (e.g. 5000000, 200MiB).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub large_file_size: Option<u64>,
 
     /// Answer every submit with `400002` (insufficient balance).
     #[arg(long)]
     pub insufficient_balance: bool,
 
-    /// Largest accepted request body in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    /// Largest accepted request body (e.g. 67108864, 64MiB).
+    #[arg(long, value_name = "BYTES", default_value = "64MiB", value_parser = parse_memory_size)]
     pub max_body_bytes: usize,
+
+    /// Most TCP connections held at once (API and storage together); more wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = crate::DEFAULT_MAX_CONNECTIONS, value_parser = parse_connections)]
+    pub max_connections: usize,
+
+    /// Close a connection that has not sent a complete request header within this time (real time).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
+    pub header_read_timeout: Duration,
 }
 
 impl EmulatorArgs {
@@ -141,6 +149,24 @@ impl EmulatorArgs {
             .large_file_size(self.large_file_size)
             .insufficient_balance(self.insufficient_balance)
             .max_body_bytes(self.max_body_bytes)
+            .max_connections(self.max_connections)
+            .header_read_timeout(self.header_read_timeout)
+    }
+}
+
+fn parse_connections(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n @ 1..=1_000_000) => Ok(n),
+        _ => Err(format!(
+            "expected a number of connections from 1 to 1000000, got {text:?}"
+        )),
+    }
+}
+
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        zero if zero.is_zero() => Err(format!("{text:?} is zero: it must be positive")),
+        duration => Ok(duration),
     }
 }
 
@@ -238,7 +264,11 @@ mod tests {
             "1000000",
             "--insufficient-balance",
             "--max-body-bytes",
-            "1024",
+            "1KiB",
+            "--max-connections",
+            "64",
+            "--header-read-timeout",
+            "2s",
         ])
         .emulator;
         assert_eq!(args.tokens.len(), 2);
@@ -258,6 +288,10 @@ mod tests {
         );
         assert_eq!(args.fault_delay, Duration::from_secs(5));
         assert!(args.strict_images && args.insufficient_balance);
+        assert_eq!(args.max_body_bytes, 1024);
+        assert_eq!(args.large_file_size, Some(1_000_000));
+        assert_eq!(args.max_connections, 64);
+        assert_eq!(args.header_read_timeout, Duration::from_secs(2));
         let builder = format!("{:?}", args.builder());
         assert!(
             !builder.contains("\"a\""),
@@ -271,5 +305,39 @@ mod tests {
         assert!(Cli::try_parse_from(["emu", "--fault", "reset=2"]).is_err());
         assert!(Cli::try_parse_from(["emu", "--processing-time", "9s..1s"]).is_err());
         assert!(Cli::try_parse_from(["emu", "--auth-status", "403"]).is_err());
+    }
+
+    #[test]
+    fn huge_values_are_usage_errors_not_panics() {
+        for args in [
+            &["emu", "--time-scale", "1e308"][..],
+            &["emu", "--time-scale", "0"],
+            &["emu", "--time-scale", "NaN"],
+            &["emu", "--time-scale", "-5"],
+            &["emu", "--expire-after", "18446744073709551615s"],
+            &["emu", "--fault-delay", "99999999999999999999d"],
+            &["emu", "--processing-time", "1s..18446744073709551615s"],
+            &["emu", "--max-body-bytes", "99999999999999999999"],
+            &["emu", "--large-file-size", "2TiB"],
+            &["emu", "--max-connections", "0"],
+            &["emu", "--header-read-timeout", "0s"],
+        ] {
+            let error = Cli::try_parse_from(args).err();
+            assert!(error.is_some(), "{args:?} was accepted");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_builder_refuses_what_the_flags_would() {
+        use crate::Emulator;
+        for builder in [
+            Emulator::builder().time_scale(f64::MAX),
+            Emulator::builder().time_scale(f64::NAN),
+            Emulator::builder().expire_after(Duration::MAX),
+            Emulator::builder().processing_time(ProcessingTime::Fixed(Duration::MAX)),
+            Emulator::builder().header_read_timeout(Duration::ZERO),
+        ] {
+            assert!(builder.start().await.is_err());
+        }
     }
 }

@@ -10,6 +10,12 @@ use crate::auth::ApiToken;
 use crate::faults::{FaultConfig, FaultKind};
 use crate::server::{self, RunningEmulator};
 
+/// Connections both listeners hold at once by default; more wait in the kernel's backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// How long a connection may take to send a complete request header by default (real time):
+/// idle and slow clients are closed after it.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a job runs once a worker picks it (simulated time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcessingTime {
@@ -107,6 +113,8 @@ pub(crate) struct Config {
     pub(crate) large_file_size: Option<u64>,
     pub(crate) insufficient_balance: bool,
     pub(crate) max_body_bytes: usize,
+    pub(crate) max_connections: usize,
+    pub(crate) header_read_timeout: Duration,
     pub(crate) video: Option<Bytes>,
 }
 
@@ -126,6 +134,8 @@ impl fmt::Debug for Config {
             .field("faults", &self.faults)
             .field("strict_images", &self.strict_images)
             .field("large_file_size", &self.large_file_size)
+            .field("max_connections", &self.max_connections)
+            .field("header_read_timeout", &self.header_read_timeout)
             .field("video_bytes", &self.video.as_ref().map(Bytes::len))
             .finish_non_exhaustive()
     }
@@ -179,6 +189,8 @@ impl Default for EmulatorBuilder {
                 large_file_size: None,
                 insufficient_balance: false,
                 max_body_bytes: 64 * 1024 * 1024,
+                max_connections: DEFAULT_MAX_CONNECTIONS,
+                header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
                 video: None,
             },
         }
@@ -229,7 +241,9 @@ impl EmulatorBuilder {
         self
     }
 
-    /// How many times faster than real time simulated time runs (default 1).
+    /// How many times faster than real time simulated time runs (default 1), from
+    /// [`TIME_SCALE_MIN`](crate::TIME_SCALE_MIN) to [`TIME_SCALE_MAX`](crate::TIME_SCALE_MAX)
+    /// ([`start`](Self::start) refuses any other value).
     pub fn time_scale(mut self, scale: f64) -> Self {
         self.config.time_scale = scale;
         self
@@ -301,6 +315,22 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The most TCP connections both listeners hold at once (default
+    /// [`DEFAULT_MAX_CONNECTIONS`], at least 1). At the limit nothing more is accepted until a
+    /// connection closes: new clients wait in the kernel's backlog, and nothing is refused with
+    /// an answer a client could mistake for the service's.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.config.max_connections = connections.max(1);
+        self
+    }
+
+    /// How long a connection may take to send a complete request header, in real time (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`]); an idle keep-alive connection is closed after it too.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
     /// Serve these bytes as every output video instead of the built-in MP4 fixture.
     pub fn output_video(mut self, video: Bytes) -> Self {
         self.config.video = Some(video);
@@ -310,10 +340,26 @@ impl EmulatorBuilder {
     /// Binds both listeners and starts serving.
     pub async fn start(self) -> anyhow::Result<RunningEmulator> {
         let config = self.config;
+        crate::duration::check_time_scale(config.time_scale).map_err(anyhow::Error::msg)?;
+        let longest_run = match config.processing {
+            ProcessingTime::Fixed(run) => run,
+            ProcessingTime::Uniform { max, .. } => max,
+        };
+        for (what, duration) in [
+            ("processing time", longest_run),
+            ("expiry", config.expire_after),
+            ("fault delay", config.faults.delay),
+        ] {
+            anyhow::ensure!(
+                duration <= crate::SIMULATED_DURATION_MAX,
+                "the {what} must be at most a year (simulated), got {duration:?}"
+            );
+        }
         anyhow::ensure!(
-            config.time_scale.is_finite() && config.time_scale > 0.0,
-            "time scale must be a positive number, got {}",
-            config.time_scale
+            !config.header_read_timeout.is_zero()
+                && config.header_read_timeout <= crate::SIMULATED_DURATION_MAX,
+            "the header-read timeout must be positive and at most a year, got {:?}",
+            config.header_read_timeout
         );
         anyhow::ensure!(
             (0.0..=1.0).contains(&config.failure_rate),

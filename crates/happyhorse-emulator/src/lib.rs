@@ -49,10 +49,16 @@ mod wire;
 pub use args::EmulatorArgs;
 pub use auth::ApiToken;
 pub use body::synthetic_byte;
-pub use builder::{AuthStatus, EmulatorBuilder, ErrorShape, ProcessingTime};
+pub use builder::{
+    AuthStatus, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, EmulatorBuilder, ErrorShape,
+    ProcessingTime,
+};
+pub use duration::{SIMULATED_DURATION_MAX, TIME_SCALE_MAX, TIME_SCALE_MIN, parse_time_scale};
 pub use faults::{Endpoint, FaultConfig, FaultKind, FaultRecord};
 pub use server::RunningEmulator;
-pub use stats::{AuthorizationSeen, JobCounts, StatsSnapshot, StorageStats, body_key};
+pub use stats::{
+    AuthorizationSeen, ConnectionStats, JobCounts, StatsSnapshot, StorageStats, body_key,
+};
 
 /// Entry point: `Emulator::builder()…start().await`.
 #[derive(Debug)]

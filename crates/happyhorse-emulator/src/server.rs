@@ -17,7 +17,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::app::App;
@@ -120,9 +120,23 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<RunningEmulator> {
         url_of(storage_addr),
         signal.clone(),
     )?);
+    // One budget for both listeners: a flood on either cannot take more than the limit.
+    let slots = Arc::new(Semaphore::new(app.config.max_connections));
     let tasks = vec![
-        tokio::spawn(accept_loop(api, app.clone(), Listener::Api, signal.clone())),
-        tokio::spawn(accept_loop(storage, app.clone(), Listener::Storage, signal)),
+        tokio::spawn(accept_loop(
+            api,
+            app.clone(),
+            Listener::Api,
+            slots.clone(),
+            signal.clone(),
+        )),
+        tokio::spawn(accept_loop(
+            storage,
+            app.clone(),
+            Listener::Storage,
+            slots,
+            signal,
+        )),
     ];
     tracing::info!(base_url = %app.base_url, storage_url = %app.storage_url, "emulator listening");
     Ok(RunningEmulator {
@@ -147,19 +161,47 @@ fn url_of(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
+/// Accepts connections while a slot is free. At the limit it stops accepting: one accepted
+/// connection waits (unread, costing only its socket) for a slot, and further clients wait in the
+/// kernel's backlog, connected and unanswered, until a connection closes. Nothing they could
+/// mistake for the service's answer is sent, and memory stays bounded.
 async fn accept_loop(
     listener: TcpListener,
     app: Arc<App>,
     kind: Listener,
+    slots: Arc<Semaphore>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
+    let mut waiting: Option<TcpStream> = None;
+    let signal = shutdown.clone();
+    let serve = |connections: &mut JoinSet<()>, stream: TcpStream, slot: OwnedSemaphorePermit| {
+        let connection = Connection {
+            stream,
+            _slot: slot,
+        };
+        connections.spawn(serve_connection(
+            connection,
+            app.clone(),
+            kind,
+            signal.clone(),
+        ));
+    };
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
+            slot = slots.clone().acquire_owned(), if waiting.is_some() => {
+                // The semaphore is never closed.
+                if let (Ok(slot), Some(stream)) = (slot, waiting.take()) {
+                    serve(&mut connections, stream, slot);
+                }
+            }
+            accepted = listener.accept(), if waiting.is_none() => match accepted {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(stream, app.clone(), kind, shutdown.clone()));
+                    match slots.clone().try_acquire_owned() {
+                        Ok(slot) => serve(&mut connections, stream, slot),
+                        Err(_) => waiting = Some(stream),
+                    }
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -171,37 +213,78 @@ async fn accept_loop(
             _ = shutdown.changed() => break,
         }
     }
-    drop(listener);
+    drop((listener, waiting));
     let drain = async { while connections.join_next().await.is_some() {} };
     if tokio::time::timeout(DRAIN_TIMEOUT, drain).await.is_err() {
         connections.shutdown().await;
     }
 }
 
-async fn serve_connection(
+/// An accepted connection and the slot it holds until it is dropped.
+struct Connection {
     stream: TcpStream,
+    _slot: OwnedSemaphorePermit,
+}
+
+/// Counts a connection open while it lives; records why it closed.
+struct Counted<'a> {
+    app: &'a App,
+    header_timeout: bool,
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.app.stats.connection_closed(self.header_timeout);
+    }
+}
+
+async fn serve_connection(
+    connection: Connection,
     app: Arc<App>,
     kind: Listener,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let Connection { stream, _slot } = connection;
+    app.stats.connection_opened();
+    let mut counted = Counted {
+        app: &app,
+        header_timeout: false,
+    };
+    let header_timeout = app.config.header_read_timeout;
+    // Until its first byte, an idle connection costs only its socket: hyper's buffers come
+    // later. One that sends nothing within the header-read timeout is closed.
+    tokio::select! {
+        readable = tokio::time::timeout(header_timeout, stream.readable()) => match readable {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return,
+            Err(_) => {
+                counted.header_timeout = true;
+                return;
+            }
+        },
+        _ = shutdown.changed() => return,
+    }
     let reset = Arc::new(AtomicBool::new(false));
     let io = TokioIo::new(ConnectionIo {
         stream,
         reset: reset.clone(),
     });
+    let service_app = app.clone();
     let service = service_fn(move |request| {
-        let app = app.clone();
+        let app = service_app.clone();
         let reset = reset.clone();
         async move { serve_request(&app, kind, request, &reset).await }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
         .keep_alive(true)
         .serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
         result = connection.as_mut() => {
             if let Err(error) = result {
+                counted.header_timeout = error.is_timeout();
                 tracing::debug!(%error, "connection ended with an error");
             }
         }

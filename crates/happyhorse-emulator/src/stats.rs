@@ -36,6 +36,23 @@ pub struct StatsSnapshot {
     pub fault_log: Vec<FaultRecord>,
     /// What the storage host saw.
     pub storage: StorageStats,
+    /// The TCP connections both listeners took.
+    #[serde(default)]
+    pub connections: ConnectionStats,
+}
+
+/// The TCP connections of both listeners (API and storage together).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionStats {
+    /// Connections accepted since the start.
+    pub accepted_total: u64,
+    /// Connections open now.
+    pub open: u64,
+    /// The most connections open at once (never above the `--max-connections` limit).
+    pub peak: u64,
+    /// Connections closed because no complete request header arrived within the header-read
+    /// timeout (idle or slow clients).
+    pub header_timeouts: u64,
 }
 
 impl StatsSnapshot {
@@ -165,6 +182,7 @@ struct Counters {
     faults: BTreeMap<FaultKind, u64>,
     fault_log: Vec<FaultRecord>,
     storage: StorageStats,
+    connections: ConnectionStats,
 }
 
 /// The emulator's counters (everything but job states, which the queue owns).
@@ -237,6 +255,20 @@ impl Stats {
         }
     }
 
+    pub(crate) fn connection_opened(&self) {
+        let mut counters = self.counters.lock().unwrap();
+        let connections = &mut counters.connections;
+        connections.accepted_total += 1;
+        connections.open += 1;
+        connections.peak = connections.peak.max(connections.open);
+    }
+
+    pub(crate) fn connection_closed(&self, header_timeout: bool) {
+        let mut counters = self.counters.lock().unwrap();
+        counters.connections.open = counters.connections.open.saturating_sub(1);
+        counters.connections.header_timeouts += u64::from(header_timeout);
+    }
+
     pub(crate) fn snapshot(&self, jobs: JobCounts) -> StatsSnapshot {
         let counters = self.counters.lock().unwrap();
         let mut requests: BTreeMap<Endpoint, BTreeMap<String, u64>> = BTreeMap::new();
@@ -269,6 +301,7 @@ impl Stats {
             faults: counters.faults.clone(),
             fault_log: counters.fault_log.clone(),
             storage: counters.storage.clone(),
+            connections: counters.connections.clone(),
         }
     }
 }

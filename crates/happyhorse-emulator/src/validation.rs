@@ -43,8 +43,12 @@ impl From<InputError> for Violation {
 
 /// Every violation of `input` against the model's checked-in input schema, plus the rules the
 /// schema cannot express (the Chinese prompt limit, image references, inline images' bytes).
+///
+/// Fields the schema does not know are accepted, as the service accepts (and ignores) them: the
+/// client refuses them, the emulator shows what would happen if it did not.
 pub(crate) fn validate_input(spec: &ModelSpec, input: &Value) -> Vec<Violation> {
-    match core::validate_input(spec, input) {
+    let service = core::ValidateOptions::default().allow_unknown_fields(true);
+    match core::validate_input_with(spec, input, service) {
         Ok(()) => Vec::new(),
         Err(errors) => errors.into_vec().into_iter().map(Violation::from).collect(),
     }

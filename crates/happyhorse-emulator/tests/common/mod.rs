@@ -214,14 +214,8 @@ impl Client {
     }
 }
 
-/// A PNG header (signature + IHDR) of the given size; enough for format and size checks.
+/// A real PNG of the given size (blank, 1-bit): the emulator checks images whole, so a header
+/// alone would be refused.
 pub fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
-    bytes.extend_from_slice(&13u32.to_be_bytes());
-    bytes.extend_from_slice(b"IHDR");
-    bytes.extend_from_slice(&width.to_be_bytes());
-    bytes.extend_from_slice(&height.to_be_bytes());
-    bytes.extend_from_slice(&[8, 2, 0, 0, 0]);
-    bytes.extend_from_slice(&[0, 0, 0, 0]); // CRC (not checked by size sniffers)
-    bytes
+    happyhorse_core::validate::blank_png(width, height)
 }
