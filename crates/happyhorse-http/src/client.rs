@@ -3,10 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use happyhorse_core::validate::ValidateOptions;
 use happyhorse_core::{PollPolicy, RetryPolicy};
+use secrecy::SecretString;
 
 use crate::config::{
-    BASE_URL_ENV_VARS, BaseUrl, DEFAULT_BASE_URL, TOKEN_ENV_VARS, Token, env_first,
+    BASE_URL_ENV_VARS, BaseUrl, DEFAULT_BASE_URL, TOKEN_ENV_VARS, Token, env_first, redact_url,
 };
 use crate::download::{self, DownloadOptions, DownloadReport};
 use crate::error::{Error, ErrorKind};
@@ -44,6 +46,8 @@ pub(crate) struct Inner {
     pub(crate) poll_policy: PollPolicy,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) preflight_images: bool,
+    /// How inputs are validated before a submit.
+    pub(crate) validate: ValidateOptions,
 }
 
 impl std::fmt::Debug for Client {
@@ -72,11 +76,15 @@ impl std::fmt::Debug for Client {
 /// // Plain HTTP is refused for a real host while a token is configured:
 /// let err = Client::builder().token("t").base_url("http://model-api.runcomfy.net").build().unwrap_err();
 /// assert_eq!(err.kind(), happyhorse_http::ErrorKind::Config);
+///
+/// // The builder holds the token as a secret from the first call:
+/// let builder = Client::builder().token("my-token");
+/// assert!(!format!("{builder:?}").contains("my-token"));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
-    token: Option<String>,
+    token: Option<SecretString>,
     base_url: Option<String>,
     poll_policy: PollPolicy,
     retry_policy: RetryPolicy,
@@ -84,6 +92,23 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     max_body_bytes: usize,
     preflight_images: bool,
+    validate: ValidateOptions,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
+            .field("poll_policy", &self.poll_policy)
+            .field("retry_policy", &self.retry_policy)
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("preflight_images", &self.preflight_images)
+            .field("validate", &self.validate)
+            .finish()
+    }
 }
 
 impl Default for ClientBuilder {
@@ -97,20 +122,23 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             preflight_images: false,
+            validate: ValidateOptions::default(),
         }
     }
 }
 
 impl ClientBuilder {
-    /// The API token (kept in a secret type; never logged).
-    pub fn token(mut self, token: impl Into<String>) -> Self {
+    /// The API token, held as a [`SecretString`] from this call on (redacted from `Debug`,
+    /// never logged). A `&str` or `String` converts; [`build`](Self::build) refuses one that
+    /// cannot be sent as an HTTP header value, without repeating it.
+    pub fn token(mut self, token: impl Into<SecretString>) -> Self {
         self.token = Some(token.into());
         self
     }
 
     /// The API token, if any (for callers that read it from somewhere optional).
-    pub fn token_opt(mut self, token: Option<String>) -> Self {
-        self.token = token;
+    pub fn token_opt(mut self, token: Option<impl Into<SecretString>>) -> Self {
+        self.token = token.map(Into::into);
         self
     }
 
@@ -159,15 +187,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether a submit may carry fields the model's schema does not know (default `false`: they
+    /// are refused as [`ErrorKind::InvalidInput`] with a suggestion, because the service ignores
+    /// them and bills its defaults). Allow them only for fields the service added before this
+    /// crate's schema did.
+    pub fn allow_unknown_fields(mut self, allow: bool) -> Self {
+        self.validate = self.validate.allow_unknown_fields(allow);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] for a malformed base URL, an empty token, or a plain `http://` base URL
-    /// on a non-loopback host while a token is configured (the token would cross the network in clear).
+    /// [`ErrorKind::Config`] for a malformed base URL (shown without its userinfo or query), an
+    /// empty token or one that cannot be an HTTP header value (described, never repeated), or a
+    /// plain `http://` base URL on a non-loopback host while a token is configured (the token
+    /// would cross the network in clear).
     pub fn build(self) -> Result<Client, Error> {
         install_crypto_provider();
         let base = BaseUrl::parse(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let token = self.token.map(Token::new).transpose()?;
+        let token = self.token.as_ref().map(Token::new).transpose()?;
         if token.is_some() && base.is_plain_http() && !base.is_loopback() {
             return Err(Error::new(
                 ErrorKind::Config,
@@ -202,6 +241,7 @@ impl ClientBuilder {
                 poll_policy: self.poll_policy,
                 retry_policy: self.retry_policy,
                 preflight_images: self.preflight_images,
+                validate: self.validate,
             }),
         })
     }

@@ -1,4 +1,7 @@
 //! Where the API is and who we are: the base URL rules and the token, held as a secret.
+//!
+//! Neither is ever repeated whole in an error: a refused token is described, never quoted, and a
+//! base URL is shown without its userinfo or query ([`redact_url`]).
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -26,8 +29,10 @@ impl BaseUrl {
     /// Accepts `https://model-api.runcomfy.net`, the same with `/` or `/v1` at the end, or a
     /// loopback `http://` URL (an emulator).
     pub(crate) fn parse(value: &str) -> Result<Self, Error> {
-        let bad = |why: &str| Error::new(ErrorKind::Config, format!("base URL {value:?}: {why}"));
+        let shown = redact_url(value.trim());
+        let bad = |why: &str| Error::new(ErrorKind::Config, format!("base URL {shown:?}: {why}"));
         let url = reqwest::Url::parse(value.trim()).map_err(|e| bad(&e.to_string()))?;
+        // Only what is known to be safe is echoed: the scheme is checked before anything else.
         if !matches!(url.scheme(), "https" | "http") {
             return Err(bad("must be an https:// URL"));
         }
@@ -97,15 +102,33 @@ fn is_loopback(host: &str) -> bool {
 pub(crate) struct Token(SecretString);
 
 impl Token {
-    pub(crate) fn new(token: String) -> Result<Self, Error> {
-        let token = token.trim().to_owned();
+    /// Accepts a token that can travel in an HTTP header: visible ASCII, no spaces or control
+    /// characters (surrounding whitespace, such as a file's newline, is trimmed). A refusal
+    /// describes the token, never repeats it.
+    pub(crate) fn new(token: &SecretString) -> Result<Self, Error> {
+        let token = token.expose_secret().trim();
         if token.is_empty() {
             return Err(Error::new(ErrorKind::Config, "the API token is empty"));
         }
-        if token.chars().any(|c| c.is_control() || c == ' ') {
+        if let Some((position, c)) = token
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic())
+        {
+            let what = match c {
+                ' ' => "a space",
+                '\r' | '\n' => "a line break",
+                c if c.is_control() => "a control character",
+                _ => "a non-ASCII character",
+            };
             return Err(Error::new(
                 ErrorKind::Config,
-                "the API token contains spaces or control characters",
+                format!(
+                    "the API token cannot be sent in an HTTP header: character {} of {} is {what} \
+                     (tokens are visible ASCII; check how it was copied; nothing was sent)",
+                    position + 1,
+                    token.chars().count()
+                ),
             ));
         }
         Ok(Self(SecretString::from(token)))
@@ -129,6 +152,32 @@ impl std::fmt::Debug for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Token([redacted])")
     }
+}
+
+/// `url` fit to print: userinfo (`user:password@`) replaced by `***@`, and the query and
+/// fragment by `?***` / `#***`. Works on text that does not parse as a URL too, since a
+/// malformed base URL is exactly what an error message shows:
+/// `https://u:secret@host/v1?token=abc` → `https://***@host/v1?***`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let (rest, fragment) = match url.split_once('#') {
+        Some((rest, _)) => (rest, "#***"),
+        None => (url, ""),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, _)) => (rest, "?***"),
+        None => (rest, ""),
+    };
+    let (scheme, after_scheme) = match rest.split_once("://") {
+        Some((scheme, after)) => (format!("{scheme}://"), after),
+        None => (String::new(), rest),
+    };
+    let authority_end = after_scheme.find('/').unwrap_or(after_scheme.len());
+    let (authority, path) = after_scheme.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => authority.to_owned(),
+    };
+    format!("{scheme}{authority}{path}{query}{fragment}")
 }
 
 /// The first non-empty value among `names` in the environment, with the name it came from.
@@ -194,6 +243,29 @@ mod tests {
     }
 
     #[test]
+    fn refused_base_urls_never_repeat_credentials_or_queries() {
+        for input in [
+            "http://user:s3cret-canary@example.com/",
+            "https://s3cret-canary@example.com",
+            "https://x/?token=s3cret-canary",
+            "https://x/v1#s3cret-canary",
+            "http://user:s3cret-canary@exa mple.com/",
+            "https://user:s3cret-canary@[::1/",
+            "ftp://user:s3cret-canary@host/?token=s3cret-canary",
+        ] {
+            let err = BaseUrl::parse(input).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("s3cret-canary"), "{input}: {shown}");
+            assert!(shown.contains("***"), "{input}: {shown}");
+        }
+        assert_eq!(
+            redact_url("https://u:secret@host:8443/v1?token=abc#frag"),
+            "https://***@host:8443/v1?***#***"
+        );
+        assert_eq!(redact_url("https://host/v1"), "https://host/v1");
+    }
+
+    #[test]
     fn origins_compare_scheme_host_and_port() {
         let base = BaseUrl::parse("https://model-api.runcomfy.net/v1").unwrap();
         let same = reqwest::Url::parse("https://model-api.runcomfy.net:443/v1/requests/a").unwrap();
@@ -210,10 +282,26 @@ mod tests {
 
     #[test]
     fn tokens_are_redacted() {
-        let token = Token::new("sk-canary-123".into()).unwrap();
+        let token = Token::new(&"sk-canary-123\n".into()).unwrap();
         assert_eq!(format!("{token:?}"), "Token([redacted])");
-        assert!(Token::new("  ".into()).is_err());
-        assert!(Token::new("a b".into()).is_err());
+        assert!(Token::new(&"  ".into()).is_err());
         assert!(format!("{:?}", token.bearer().unwrap()).contains("Sensitive"));
+    }
+
+    #[test]
+    fn tokens_that_cannot_be_a_header_are_refused_without_being_repeated() {
+        for (token, what) in [
+            ("canary token", "character 7 of 12 is a space"),
+            ("canary\r\nX-Evil: 1", "is a line break"),
+            ("canary\u{0}", "is a control character"),
+            ("canary-tökén", "character 9 of 12 is a non-ASCII character"),
+            ("canary\u{200b}", "is a non-ASCII character"),
+        ] {
+            let err = Token::new(&token.into()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{token:?}");
+            let shown = format!("{err} {err:?}");
+            assert!(shown.contains(what), "{token:?}: {shown}");
+            assert!(!shown.contains("canary"), "{token:?}: {shown}");
+        }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use happyhorse_core::validate::{InputError, InputErrors};
+
 /// What went wrong, broadly; decides what a caller (or the CLI's exit code) does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -65,6 +67,7 @@ struct Inner {
     service_error: Option<serde_json::Value>,
     submit_maybe_sent: Option<bool>,
     retryable: bool,
+    input_errors: Option<InputErrors>,
 }
 
 impl Error {
@@ -79,6 +82,7 @@ impl Error {
                 service_error: None,
                 submit_maybe_sent: None,
                 retryable: false,
+                input_errors: None,
             }),
         }
     }
@@ -171,6 +175,26 @@ impl Error {
         self.inner.service_error.as_ref()
     }
 
+    /// The broken rules, one per field and rule, for an [`ErrorKind::InvalidInput`] error that
+    /// came from validation (the model's rules, a local image, a file that could not be read):
+    /// what the `Display` text says, in structured form.
+    ///
+    /// ```
+    /// use happyhorse_http::{ErrorKind, ImageSource};
+    ///
+    /// let error = ImageSource::Bytes(b"GIF89a\x01\x00\x01\x00\x00\x00".to_vec())
+    ///     .into_field_value_blocking("image_url")
+    ///     .unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    /// let rules = error.input_errors().unwrap();
+    /// assert_eq!(rules.errors()[0].field, "image_url");
+    /// assert_eq!(rules.errors()[0].rule, "image_format");
+    /// assert_eq!(rules.errors()[0].value, "GIF");
+    /// ```
+    pub fn input_errors(&self) -> Option<&InputErrors> {
+        self.inner.input_errors.as_ref()
+    }
+
     /// For a failed submit: `Some(true)` if the request may have reached the service (so a job
     /// may exist and be billed), `Some(false)` if it provably did not; `None` for other requests.
     pub fn submit_may_have_reached_server(&self) -> Option<bool> {
@@ -203,20 +227,23 @@ impl fmt::Debug for Error {
             .field("service_code", &self.inner.service_code)
             .field("submit_maybe_sent", &self.inner.submit_maybe_sent)
             .field("retryable", &self.inner.retryable)
+            .field("input_errors", &self.inner.input_errors)
             .finish()
     }
 }
 
 impl std::error::Error for Error {}
 
-impl From<happyhorse_core::validate::InputErrors> for Error {
-    fn from(errors: happyhorse_core::validate::InputErrors) -> Self {
-        Self::new(ErrorKind::InvalidInput, errors.to_string())
+impl From<InputErrors> for Error {
+    fn from(errors: InputErrors) -> Self {
+        let mut error = Self::new(ErrorKind::InvalidInput, errors.to_string());
+        error.inner.input_errors = Some(errors);
+        error
     }
 }
 
-impl From<happyhorse_core::validate::InputError> for Error {
-    fn from(error: happyhorse_core::validate::InputError) -> Self {
-        Self::new(ErrorKind::InvalidInput, error.message)
+impl From<InputError> for Error {
+    fn from(error: InputError) -> Self {
+        InputErrors::from(error).into()
     }
 }

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures::Stream;
-use happyhorse_core::validate::{is_image_field, validate_image_ref, validate_input};
+use happyhorse_core::validate::{is_image_field, validate_image_ref, validate_input_with};
 use happyhorse_core::{CancelStatus, Event, Job, JobConfig, Outcome, RequestId, oneshot};
 use happyhorse_types::{CancelOutcome, Model, ResultResponse, StatusResponse};
 use tokio::sync::{mpsc, watch};
@@ -272,7 +272,7 @@ impl Client {
         &self,
         input: &serde_json::Value,
     ) -> Result<JobHandle<M>, Error> {
-        validate_input(M::SPEC, input)?;
+        validate_input_with(M::SPEC, input, self.inner.validate)?;
         self.preflight(input).await?;
         let body = serde_json::to_vec(input)
             .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?;

@@ -63,8 +63,10 @@ pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
 pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
 pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
 pub use error::{Error, ErrorKind};
+pub use happyhorse_core::validate::{InputError, InputErrors};
 pub use happyhorse_core::{
     CancelStatus, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
 };
 pub use image::ImageSource;
 pub use job::{CancelResult, EventStream, JobHandle, JobResult};
+pub use secrecy::SecretString;

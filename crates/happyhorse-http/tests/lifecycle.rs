@@ -225,11 +225,17 @@ async fn local_images_are_checked_and_sent_inline() {
         .into_field_value("image_url")
         .await
         .unwrap_err();
-    assert!(
-        missing
-            .to_string()
-            .starts_with("image_url: cannot read /no/such/file.png"),
-        "{missing}"
+    assert_eq!(
+        missing.to_string(),
+        "image_url: must be a readable local image file (no such file), got /no/such/file.png"
+    );
+    let rules = missing.input_errors().expect("structured input errors");
+    assert_eq!(
+        (
+            rules.errors()[0].field.as_str(),
+            rules.errors()[0].rule.as_str()
+        ),
+        ("image_url", "image_file")
     );
     emulator.shutdown().await;
 }

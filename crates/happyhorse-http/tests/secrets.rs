@@ -139,3 +139,30 @@ async fn api_requests_never_follow_a_redirect_with_the_token() {
         "a redirect was followed"
     );
 }
+
+#[test]
+fn every_public_type_that_can_hold_the_token_hides_it_in_debug() {
+    let password = "pw-canary-91c3";
+    let query = "q-canary-77ab";
+    // The builder holds the token from the first call on, and a base URL not yet checked.
+    let builder = Client::builder().token(CANARY).base_url(format!(
+        "https://user:{password}@example.com/?token={query}"
+    ));
+    let builder_shown = format!("{builder:?} {:?}", builder.clone());
+    let refused = builder.build().unwrap_err();
+    let refused_shown = format!("{refused} {refused:?}");
+    let optional = Client::builder().token_opt(Some(CANARY.to_owned()));
+    let client = Client::builder().token(CANARY).build().unwrap();
+    let everything = format!(
+        "{builder_shown}\n{refused_shown}\n{optional:?}\n{client:?}\n{:?}",
+        client.clone()
+    );
+    for secret in [CANARY, password, query] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked:\n{everything}"
+        );
+    }
+    assert!(builder_shown.contains("[redacted]"), "{builder_shown}");
+    assert!(refused_shown.contains("***@example.com"), "{refused_shown}");
+}

@@ -82,6 +82,28 @@ impl InputError {
     }
 }
 
+impl InputError {
+    /// The same error showing another value (e.g. with the file it came from appended).
+    ///
+    /// ```
+    /// use happyhorse_core::validate::InputError;
+    ///
+    /// let error = InputError::new("image_url", "image_max_bytes", "must be small", "12 bytes");
+    /// let error = error.with_value("12 bytes (big.png)");
+    /// assert_eq!(error.to_string(), "image_url: must be small, got 12 bytes (big.png)");
+    /// ```
+    pub fn with_value(self, value: impl Into<String>) -> Self {
+        let value = value.into();
+        let suffix = format!(", got {}", self.value);
+        let head = self.message.strip_suffix(&suffix).unwrap_or(&self.message);
+        Self {
+            message: format!("{head}, got {value}"),
+            value,
+            ..self
+        }
+    }
+}
+
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)

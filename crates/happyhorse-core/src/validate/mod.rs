@@ -39,7 +39,7 @@ pub use error::{InputError, InputErrors, shorten};
 pub use flags::{parse_duration, parse_size};
 pub use image::{
     IMAGE_MAX_BYTES, IMAGE_MIN_SIDE, ImageFormat, ImageInfo, ImageRef, blank_png,
-    check_image_bytes, decode_data_uri, validate_image_ref,
+    check_image_bytes, check_image_size, decode_data_uri, validate_image_ref,
 };
 pub use prompt::{
     CHINESE_PROMPT_MAX_CHARS, PROMPT_MAX_CHARS, check_prompt, is_chinese, is_han_ideograph,

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use happyhorse_core::validate::validate_input;
+use happyhorse_core::validate::validate_input_with;
 use happyhorse_core::{Event, Job, RequestId};
 use happyhorse_types::Model;
 use tokio::sync::{mpsc, watch};
@@ -233,7 +233,8 @@ impl<M: Model> OneJob<M> {
                 Ok(Job::resume(id, config, Instant::now()))
             }
             BatchJob::Submit(input) => {
-                validate_input(M::SPEC, &input).map_err(|e| (e.into(), NextStep::Resubmit))?;
+                validate_input_with(M::SPEC, &input, self.client.inner.validate)
+                    .map_err(|e| (e.into(), NextStep::Resubmit))?;
                 let body = serde_json::to_vec(&input).map_err(|e| {
                     let error = Error::new(ErrorKind::InvalidInput, e.to_string());
                     (error, NextStep::Resubmit)

@@ -156,21 +156,7 @@ impl Damage {
 /// ```
 pub fn check_image_bytes(bytes: &[u8]) -> Result<ImageInfo, InputError> {
     let field = "image";
-    if bytes.len() > IMAGE_MAX_BYTES {
-        return Err(InputError::new(
-            field,
-            "image_max_bytes",
-            &format!(
-                "must be at most 10 MB ({} bytes)",
-                thousands(IMAGE_MAX_BYTES as u64)
-            ),
-            format!(
-                "{} ({} bytes)",
-                megabytes(bytes.len() as u64),
-                thousands(bytes.len() as u64)
-            ),
-        ));
-    }
+    check_image_size(bytes.len() as u64)?;
     let format = match sniff::sniff(bytes) {
         Sniffed::Accepted(format) => format,
         Sniffed::Other(name) => return Err(not_an_image(field, name.to_owned())),
@@ -210,6 +196,33 @@ pub fn check_image_bytes(bytes: &[u8]) -> Result<ImageInfo, InputError> {
         height,
         bytes: bytes.len(),
     })
+}
+
+/// The size rule alone (at most [`IMAGE_MAX_BYTES`]), for a file whose length is known before
+/// it is read: too large a file is refused without reading it.
+///
+/// ```
+/// use happyhorse_core::validate::check_image_size;
+///
+/// assert!(check_image_size(10_000_000).is_ok());
+/// assert_eq!(
+///     check_image_size(10_485_760).unwrap_err().to_string(),
+///     "image: must be at most 10 MB (10,000,000 bytes), got 10.49 MB (10,485,760 bytes)"
+/// );
+/// ```
+pub fn check_image_size(bytes: u64) -> Result<(), InputError> {
+    if bytes <= IMAGE_MAX_BYTES as u64 {
+        return Ok(());
+    }
+    Err(InputError::new(
+        "image",
+        "image_max_bytes",
+        &format!(
+            "must be at most 10 MB ({} bytes)",
+            thousands(IMAGE_MAX_BYTES as u64)
+        ),
+        format!("{} ({} bytes)", megabytes(bytes), thousands(bytes)),
+    ))
 }
 
 fn not_an_image(field: &str, what: String) -> InputError {
