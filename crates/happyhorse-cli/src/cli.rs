@@ -188,6 +188,10 @@ pub(crate) struct InputArgs {
     /// Set any field; VALUE is parsed as JSON if it parses, else taken as a string (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub(crate) set: Vec<String>,
+
+    /// Send fields the model's schema does not know (refused by default: the service ignores them and bills its defaults)
+    #[arg(long)]
+    pub(crate) allow_unknown: bool,
 }
 
 /// Which service a job command talks to.
@@ -198,17 +202,18 @@ pub(crate) struct ServiceArgs {
     #[arg(long, conflicts_with = "base_url")]
     pub(crate) emulator: bool,
 
-    /// With --emulator: how many times faster than real time jobs run
+    /// With --emulator: how many times faster than real time jobs run (0.001 to 1000000)
     #[arg(
         long,
         value_name = "FACTOR",
         default_value_t = 60.0,
-        requires = "emulator"
+        requires = "emulator",
+        value_parser = happyhorse_emulator::parse_time_scale
     )]
     pub(crate) emulator_time_scale: f64,
 
-    /// Poll at this fixed interval (e.g. 2s, 500ms) instead of the adaptive schedule [default with --emulator: 200ms]
-    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    /// Poll at this fixed interval (e.g. 2s, 500ms; at most 1h) instead of the adaptive schedule [default with --emulator: 200ms]
+    #[arg(long, value_name = "DURATION", value_parser = parse_poll_interval)]
     pub(crate) poll_interval: Option<std::time::Duration>,
 }
 
@@ -229,7 +234,7 @@ pub(crate) struct DownloadArgs {
     #[arg(long)]
     pub(crate) no_download: bool,
 
-    /// Stop following after this long (e.g. 90s, 10m, 1h) [default: 30m]; the job keeps running — resume with `wait`
+    /// Stop following after this long (e.g. 90s, 10m, 1h; at most 7d) [default: 30m]; the job keeps running — resume with `wait`
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub(crate) timeout: Option<std::time::Duration>,
 }
@@ -313,9 +318,13 @@ pub(crate) struct BatchArgs {
     #[arg(long)]
     pub(crate) resubmit_unknown: bool,
 
-    /// Stop following each job after this long (e.g. 30m); it keeps running — rerun to pick it up
+    /// Stop following each job after this long (e.g. 30m; at most 7d); it keeps running — rerun to pick it up
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub(crate) timeout: Option<std::time::Duration>,
+
+    /// Send fields the model's schema does not know (refused by default: the service ignores them and bills its defaults)
+    #[arg(long)]
+    pub(crate) allow_unknown: bool,
 
     #[command(flatten)]
     pub(crate) service: ServiceArgs,
@@ -398,31 +407,26 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
     }
 }
 
-/// `90`, `90s`, `10m`, `1h`, `500ms`.
+/// The longest `--timeout`: a job takes minutes, and results expire long before a week.
+pub(crate) const TIMEOUT_MAX: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+/// The longest `--poll-interval`.
+pub(crate) const POLL_INTERVAL_MAX: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// `90`, `90s`, `10m`, `1h`, `500ms`, `1h 30m`: positive, at most [`TIMEOUT_MAX`].
 fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("expected a duration such as 90s, 10m or 1h, got {text:?}"))?;
-    let seconds = match unit {
-        "" | "s" => number,
-        "ms" => number / 1000.0,
-        "m" | "min" => number * 60.0,
-        "h" => number * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown unit {unit:?} in {text:?} (use ms, s, m or h)"
-            ));
-        }
-    };
-    if !(seconds.is_finite() && seconds > 0.0) {
-        return Err(format!("the timeout must be positive, got {text:?}"));
+    positive(text, TIMEOUT_MAX)
+}
+
+/// As [`parse_timeout`], at most [`POLL_INTERVAL_MAX`].
+fn parse_poll_interval(text: &str) -> Result<std::time::Duration, String> {
+    positive(text, POLL_INTERVAL_MAX)
+}
+
+fn positive(text: &str, max: std::time::Duration) -> Result<std::time::Duration, String> {
+    match happyhorse_core::validate::parse_duration(text, max)? {
+        zero if zero.is_zero() => Err(format!("the duration must be positive, got {text:?}")),
+        duration => Ok(duration),
     }
-    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 #[cfg(test)]
@@ -441,8 +445,86 @@ mod tests {
         assert_eq!(parse_timeout("10m"), Ok(Duration::from_secs(600)));
         assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_timeout("5 days"), Ok(Duration::from_secs(5 * 86_400)));
         assert!(parse_timeout("0").is_err());
-        assert!(parse_timeout("5 days").is_err());
         assert!(parse_timeout("soon").is_err());
+        assert!(parse_poll_interval("2h").is_err());
+    }
+
+    /// The values, and their like, through the real parser: usage errors, never a panic.
+    #[test]
+    fn huge_and_odd_values_are_usage_errors() {
+        for args in [
+            &["happyhorse", "run", "--timeout", "18446744073709551615s"][..],
+            &["happyhorse", "run", "--timeout", "18446744073709551615"],
+            &["happyhorse", "run", "--timeout", "1e308"],
+            &["happyhorse", "run", "--timeout", "8d"],
+            &["happyhorse", "run", "--timeout", "-1s"],
+            &[
+                "happyhorse",
+                "wait",
+                "r1",
+                "--timeout",
+                "99999999999999999999h",
+            ],
+            &[
+                "happyhorse",
+                "batch",
+                "j.jsonl",
+                "--out-dir",
+                "o",
+                "--timeout",
+                "1e19s",
+            ],
+            &[
+                "happyhorse",
+                "run",
+                "--poll-interval",
+                "18446744073709551615s",
+            ],
+            &[
+                "happyhorse",
+                "run",
+                "--emulator",
+                "--emulator-time-scale",
+                "1e308",
+            ],
+            &[
+                "happyhorse",
+                "run",
+                "--emulator",
+                "--emulator-time-scale",
+                "NaN",
+            ],
+            &[
+                "happyhorse",
+                "run",
+                "--emulator",
+                "--emulator-time-scale",
+                "0",
+            ],
+            &["happyhorse", "emulator", "--time-scale", "1e308"],
+            &[
+                "happyhorse",
+                "emulator",
+                "--expire-after",
+                "18446744073709551615s",
+            ],
+            &[
+                "happyhorse",
+                "emulator",
+                "--max-body-bytes",
+                "99999999999999999999",
+            ],
+        ] {
+            use clap::FromArgMatches as _;
+            let parsed = Cli::command_full()
+                .try_get_matches_from(args)
+                .and_then(|m| Cli::from_arg_matches(&m));
+            let error = parsed
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} was accepted"));
+            assert!(error.use_stderr(), "{args:?}");
+        }
     }
 }

@@ -2,22 +2,33 @@
 //!
 //! Layers merge in this order, later ones winning per field: the `--input` file, the `--set`
 //! pairs, then the named flags (`--image`, `--prompt`, …). Local image files — from `--image` or
-//! written as a path in any `*image_url*` field — are checked and inlined as `data:` URIs. Then
-//! core's [`validate_input`] checks the whole object against the model's schema, and every broken
-//! rule is reported at once.
+//! written as a path in any `*image_url*` field — go through the library's image pipeline
+//! (`happyhorse_http::ImageSource`: checked whole, inlined as `data:` URIs). Then core's
+//! validation checks the whole object against the model's schema, and every broken rule is
+//! reported at once.
+//!
+//! Every file and stdin is read bounded by the limit that applies (an image: 10,000,000 bytes;
+//! a prompt: 20,002; an `--input` object: 64 MiB) plus one byte, and must be UTF-8 text where
+//! text is expected: invalid bytes are refused with their line and offset, never "repaired".
 
 use std::io::Read;
 use std::path::Path;
 
-use happyhorse_core::validate::{InputError, InputErrors, is_image_field, shorten, validate_input};
+use happyhorse_core::validate::{
+    IMAGE_MAX_BYTES, InputError, InputErrors, PROMPT_MAX_CHARS, REQUEST_MAX_BYTES, ValidateOptions,
+    check_image_size, check_utf8, is_image_field, shorten, validate_input_with,
+};
+use happyhorse_http::ImageSource;
 use happyhorse_types::ModelSpec;
 use serde_json::{Map, Value};
 
 use crate::cli::InputArgs;
-use crate::image;
+use crate::read::{self, ReadError};
 
 /// The image field of the image-to-video model, filled by `--image`.
 const IMAGE_FIELD: &str = "image_url";
+/// The largest prompt file: the longest valid prompt at 4 bytes per character, and a line break.
+pub(crate) const PROMPT_FILE_MAX_BYTES: usize = 4 * PROMPT_MAX_CHARS + 2;
 
 /// Builds the input object from `args` and validates it for `spec`.
 ///
@@ -29,19 +40,25 @@ pub(crate) fn assemble_and_validate(
     stdin: &mut dyn Read,
 ) -> Result<Value, InputErrors> {
     let mut errors = Vec::new();
-    let Some(mut object) = assemble(args, stdin, &mut errors) else {
+    let Some(Assembled {
+        mut object,
+        mut failed,
+        input_file_failed,
+    }) = assemble(args, stdin, &mut errors)
+    else {
         return Err(InputErrors::new(errors));
     };
-    let failed_images = inline_local_images(&mut object, Path::new(""), &mut errors);
+    failed.extend(inline_local_images(&mut object, Path::new(""), &mut errors));
     let value = Value::Object(object);
-    if let Err(found) = validate_input(spec, &value) {
-        // A field whose file could not be loaded already has its error; the schema's complaint
-        // about the path left in its place would only repeat it.
-        errors.extend(
-            found
-                .into_iter()
-                .filter(|e| !failed_images.contains(&e.field)),
-        );
+    let options = ValidateOptions::default().allow_unknown_fields(args.allow_unknown);
+    if let Err(found) = validate_input_with(spec, &value, options) {
+        // A field whose source could not be read already has its error; the schema's complaint
+        // about what was left in its place (or missing) would only repeat it. So would "is
+        // required" when the `--input` file that may have held the field was unreadable.
+        errors.extend(found.into_iter().filter(|e| {
+            let repeats = failed.contains(&e.field) || (input_file_failed && e.rule == "required");
+            !repeats
+        }));
     }
     if errors.is_empty() {
         Ok(value)
@@ -50,12 +67,43 @@ pub(crate) fn assemble_and_validate(
     }
 }
 
+/// The bytes of `source` (`-`: stdin), bounded by `limit`.
+fn read_source(source: &str, stdin: &mut dyn Read, limit: usize) -> Result<Vec<u8>, ReadError> {
+    if source == "-" {
+        read::read_bounded(stdin, limit as u64)
+    } else {
+        read::read_path_bounded(Path::new(source), limit as u64)
+    }
+}
+
+/// A `utf8` error for `field`, locating the first invalid byte of `source`.
+fn not_utf8(
+    field: &str,
+    source: &str,
+    problem: happyhorse_core::validate::Utf8Problem,
+) -> InputError {
+    InputError::new(
+        field,
+        "utf8",
+        &format!("must be UTF-8 text ({problem})"),
+        shorten(source),
+    )
+}
+
+/// What the sources gave: the merged object, the fields whose source failed (already
+/// reported), and whether the `--input` file failed.
+struct Assembled {
+    object: Map<String, Value>,
+    failed: Vec<String>,
+    input_file_failed: bool,
+}
+
 /// The merged object, or `None` when the sources themselves conflict.
 fn assemble(
     args: &InputArgs,
     stdin: &mut dyn Read,
     errors: &mut Vec<InputError>,
-) -> Option<Map<String, Value>> {
+) -> Option<Assembled> {
     let stdin_users = [
         args.image.as_deref(),
         args.prompt_file.as_deref(),
@@ -74,42 +122,43 @@ fn assemble(
         ));
         return None;
     }
-    let mut read_stdin = || {
-        let mut bytes = Vec::new();
-        stdin.read_to_end(&mut bytes).map(|_| bytes)
-    };
 
     let mut object = Map::new();
+    let mut failed = Vec::new();
+    let errors_before_input = errors.len();
     if let Some(source) = &args.input_file {
-        let text = if source == "-" {
-            read_stdin().map_err(|e| e.to_string())
-        } else {
-            std::fs::read(source).map_err(|e| image::io_reason(&e))
-        };
-        match text {
+        match read_source(source, stdin, REQUEST_MAX_BYTES) {
             Err(why) => errors.push(InputError::new(
                 "",
                 "input_file",
-                &format!("must be a readable JSON file ({why})"),
+                &format!(
+                    "must be a readable JSON file of at most 64 MiB ({})",
+                    why.reason()
+                ),
                 shorten(source),
             )),
-            Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-                Ok(Value::Object(map)) => object = map,
-                Ok(other) => errors.push(InputError::new(
-                    "",
-                    "type",
-                    "must be a JSON object",
-                    shorten(&other.to_string()),
-                )),
-                Err(e) => errors.push(InputError::new(
-                    "",
-                    "json",
-                    &format!("must be valid JSON ({e})"),
-                    shorten(source),
-                )),
+            Ok(bytes) => match check_utf8(&bytes) {
+                Err(problem) => errors.push(not_utf8("", source, problem)),
+                Ok(text) => match serde_json::from_str::<Value>(text) {
+                    Ok(Value::Object(map)) => object = map,
+                    Ok(other) => errors.push(InputError::new(
+                        "",
+                        "type",
+                        "must be a JSON object",
+                        shorten(&other.to_string()),
+                    )),
+                    Err(e) => errors.push(InputError::new(
+                        "",
+                        "json",
+                        &format!("must be valid JSON ({e})"),
+                        shorten(source),
+                    )),
+                },
             },
         }
     }
+
+    let input_file_failed = errors.len() > errors_before_input;
 
     for pair in &args.set {
         match pair.split_once('=') {
@@ -127,23 +176,27 @@ fn assemble(
 
     if let Some(image) = &args.image {
         if image == "-" {
-            match read_stdin() {
-                Ok(bytes) => match image::bytes_to_data_uri(IMAGE_FIELD, &bytes) {
-                    Ok(uri) => {
-                        object.insert(IMAGE_FIELD.into(), Value::String(uri));
-                    }
-                    Err(error) => {
-                        errors.push(error);
-                        // Keep the field present so it is not also reported as missing.
-                        object.insert(IMAGE_FIELD.into(), Value::String(String::new()));
-                    }
-                },
-                Err(e) => errors.push(InputError::new(
+            let value = match read::read_bounded(&mut *stdin, IMAGE_MAX_BYTES as u64) {
+                Ok(bytes) => ImageSource::Bytes(bytes)
+                    .into_field_value_blocking(IMAGE_FIELD)
+                    .map_err(|e| library_errors(&e, IMAGE_FIELD, "-")),
+                Err(ReadError::TooLarge(_)) => Err(vec![too_large_stdin()]),
+                Err(why) => Err(vec![InputError::new(
                     IMAGE_FIELD,
                     "image_file",
-                    &format!("must be readable from stdin ({e})"),
+                    &format!("must be readable from stdin ({})", why.reason()),
                     "-",
-                )),
+                )]),
+            };
+            match value {
+                Ok(uri) => {
+                    object.insert(IMAGE_FIELD.into(), Value::String(uri));
+                }
+                Err(found) => {
+                    errors.extend(found);
+                    // Keep the field present so it is not also reported as missing.
+                    object.insert(IMAGE_FIELD.into(), Value::String(String::new()));
+                }
             }
         } else {
             object.insert(IMAGE_FIELD.into(), Value::String(image.clone()));
@@ -153,29 +206,36 @@ fn assemble(
         object.insert("prompt".into(), Value::String(prompt.clone()));
     }
     if let Some(source) = &args.prompt_file {
-        let text = if source == "-" {
-            read_stdin().map_err(|e| e.to_string())
-        } else {
-            std::fs::read(source).map_err(|e| image::io_reason(&e))
-        };
-        match text.map(String::from_utf8) {
-            Ok(Ok(text)) => {
-                let text = text.strip_suffix('\n').unwrap_or(&text);
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                object.insert("prompt".into(), Value::String(text.to_owned()));
+        match read_source(source, stdin, PROMPT_FILE_MAX_BYTES) {
+            Ok(bytes) => match check_utf8(&bytes) {
+                Ok(text) => {
+                    object.insert("prompt".into(), Value::String(prompt_from_file(text)));
+                }
+                Err(problem) => {
+                    failed.push("prompt".to_owned());
+                    errors.push(not_utf8("prompt", source, problem));
+                }
+            },
+            Err(ReadError::TooLarge(limit)) => {
+                failed.push("prompt".to_owned());
+                errors.push(InputError::new(
+                    "prompt",
+                    "prompt_file",
+                    &format!(
+                        "must be read from a file of at most {limit} bytes (the longest valid prompt)"
+                    ),
+                    format!("more than {limit} bytes ({})", shorten(source)),
+                ));
             }
-            Ok(Err(_)) => errors.push(InputError::new(
-                "prompt",
-                "prompt_file",
-                "must be read from a UTF-8 text file",
-                shorten(source),
-            )),
-            Err(why) => errors.push(InputError::new(
-                "prompt",
-                "prompt_file",
-                &format!("must be read from a readable file ({why})"),
-                shorten(source),
-            )),
+            Err(why) => {
+                failed.push("prompt".to_owned());
+                errors.push(InputError::new(
+                    "prompt",
+                    "prompt_file",
+                    &format!("must be read from a readable text file ({})", why.reason()),
+                    shorten(source),
+                ));
+            }
         }
     }
     if let Some(resolution) = &args.resolution {
@@ -190,12 +250,46 @@ fn assemble(
     if let Some(watermark) = args.watermark {
         object.insert("watermark".into(), Value::Bool(watermark));
     }
-    Some(object)
+    Some(Assembled {
+        object,
+        failed,
+        input_file_failed,
+    })
 }
 
-/// Replaces local paths in image fields by checked `data:` URIs; returns the fields that failed.
+/// A prompt file's text: Windows line breaks become `\n` (the prompt rule allows no carriage
+/// return), and one final line break is dropped.
+fn prompt_from_file(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    text.strip_suffix('\n').unwrap_or(&text).to_owned()
+}
+
+fn too_large_stdin() -> InputError {
+    let limit = IMAGE_MAX_BYTES as u64;
+    match check_image_size(limit + 1) {
+        Err(error) => error
+            .for_field(IMAGE_FIELD)
+            .with_value(format!("more than {limit} bytes (stdin)")),
+        Ok(()) => InputError::new(IMAGE_FIELD, "image_max_bytes", "must be smaller", "stdin"),
+    }
+}
+
+/// The structured errors of a library error about `field` (an image's), or one naming it.
+fn library_errors(error: &happyhorse_http::Error, field: &str, value: &str) -> Vec<InputError> {
+    match error.input_errors() {
+        Some(found) => found.errors().to_vec(),
+        None => vec![InputError::new(
+            field,
+            "image_file",
+            &format!("must be a usable image ({error})"),
+            shorten(value),
+        )],
+    }
+}
+
 /// Inlines every local image named in an image field (a path relative to `base`) as a `data:`
-/// URI; returns the fields whose file could not be used (their errors are in `errors`).
+/// URI, through the library's image pipeline; returns the fields whose file could not be used
+/// (their errors are in `errors`).
 pub(crate) fn inline_local_images(
     object: &mut Map<String, Value>,
     base: &Path,
@@ -212,13 +306,13 @@ pub(crate) fn inline_local_images(
             failed.push(field.clone());
             continue;
         }
-        if image::is_remote(text) {
+        if ImageSource::is_url(text) {
             continue;
         }
-        match image::file_to_data_uri(field, &base.join(text)) {
+        match ImageSource::Path(base.join(text)).into_field_value_blocking(field) {
             Ok(uri) => *value = Value::String(uri),
             Err(error) => {
-                errors.push(error);
+                errors.extend(library_errors(&error, field, text));
                 failed.push(field.clone());
             }
         }

@@ -7,10 +7,10 @@ mod cli;
 mod cmd;
 mod exit;
 mod exit_http;
-mod image;
 mod input;
 mod interrupt;
 mod output;
+mod read;
 mod report;
 mod service;
 

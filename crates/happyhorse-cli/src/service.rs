@@ -111,6 +111,12 @@ pub(crate) fn resolve(
 }
 
 impl Target {
+    /// Whether the client may send fields the model's schema does not know (`--allow-unknown`).
+    pub(crate) fn allow_unknown_fields(mut self, allow: bool) -> Self {
+        self.builder = self.builder.allow_unknown_fields(allow);
+        self
+    }
+
     /// Starts the emulator if asked for, and builds the client.
     pub(crate) async fn connect(self) -> anyhow::Result<Session> {
         let mut builder = self.builder.poll_policy(self.poll);
@@ -133,14 +139,26 @@ fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The first line of a token file: a regular file of at most a few KiB (a FIFO or a device is
+/// refused before it is opened, so this never blocks nor reads without end).
 fn read_token_file(path: &Path) -> Result<String, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = crate::read::read_token_file(path).map_err(|why| {
         Failure::new(
             exit::CONFIG,
             format!(
-                "--token-file {}: cannot read it ({})",
+                "--token-file {}: cannot read it ({}; nothing was sent)",
                 path.display(),
-                crate::image::io_reason(&e)
+                why.reason()
+            ),
+        )
+    })?;
+    // Never quoted: a file that is not text is described, not shown.
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Failure::new(
+            exit::CONFIG,
+            format!(
+                "--token-file {}: it is not UTF-8 text, so it holds no token (nothing was sent)",
+                path.display()
             ),
         )
     })?;
@@ -155,4 +173,41 @@ fn read_token_file(path: &Path) -> Result<String, Failure> {
         ));
     }
     Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_never_shows_the_token_in_debug() {
+        let canary = "tok-canary-5e1f";
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, format!("{canary}\n")).unwrap();
+        let global = GlobalArgs {
+            base_url: Some("https://user:pw-canary@example.com/?key=q-canary".into()),
+            token_file: Some(file),
+            json: false,
+            verbose: 0,
+            quiet: false,
+        };
+        let service = ServiceArgs {
+            emulator: false,
+            emulator_time_scale: 60.0,
+            poll_interval: None,
+        };
+        // The base URL with credentials is refused, and the error does not repeat them.
+        let refused = resolve(&global, &service, None).unwrap_err();
+        let global = GlobalArgs {
+            base_url: Some("https://example.com".into()),
+            ..global
+        };
+        let target = resolve(&global, &service, None).unwrap();
+        let shown = format!("{target:?}\n{refused:?}\n{refused}");
+        for secret in [canary, "pw-canary", "q-canary"] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
 }

@@ -125,7 +125,7 @@ impl Token {
                 ErrorKind::Config,
                 format!(
                     "the API token cannot be sent in an HTTP header: character {} of {} is {what} \
-                     (tokens are visible ASCII; check how it was copied; nothing was sent)",
+                     (tokens are visible ASCII; check how it was copied)",
                     position + 1,
                     token.chars().count()
                 ),

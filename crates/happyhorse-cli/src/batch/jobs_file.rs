@@ -1,16 +1,24 @@
 //! The JSONL jobs file: one input object per line, with an optional `id` and `output` file
 //! name. Every line is checked before anything is sent, and every problem is reported at once.
+//!
+//! The file must be a regular file (a rerun must read the same bytes). It is read line by line,
+//! each line at most 64 MiB (the request cap) and UTF-8: a line with an invalid byte is refused
+//! with its line and byte offset, never "repaired" with U+FFFD and sent.
 
 use std::collections::HashMap;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use happyhorse_core::validate::{InputError, shorten, validate_input};
+use happyhorse_core::validate::{
+    InputError, REQUEST_MAX_BYTES, ValidateOptions, check_utf8, shorten, validate_input_with,
+};
+use happyhorse_http::ImageSource;
 use happyhorse_types::ModelSpec;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::image;
 use crate::input::inline_local_images;
+use crate::read::{self, Line};
 
 /// One valid line: the job's id, where its video goes, and its input (local image paths are
 /// inlined only when the job is submitted, so a large batch never holds every image at once).
@@ -48,29 +56,77 @@ const ID_MAX: usize = 100;
 
 impl JobsFile {
     /// Reads and checks every line of `path` against `spec`.
-    pub(crate) fn load(path: &Path, spec: &ModelSpec) -> std::io::Result<Self> {
-        let bytes = std::fs::read(path)?;
+    pub(crate) fn load(
+        path: &Path,
+        spec: &ModelSpec,
+        options: ValidateOptions,
+    ) -> std::io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        if !file.metadata()?.is_file() {
+            return Err(std::io::Error::other(
+                "not a regular file: a rerun must read the same jobs again",
+            ));
+        }
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut file = JobsFile {
+        let mut file_checked = JobsFile {
             path: path.to_path_buf(),
-            sha256: hex(&Sha256::digest(&bytes)),
+            sha256: String::new(),
             jobs: Vec::new(),
             invalid: Vec::new(),
             base,
         };
-        let text = String::from_utf8_lossy(&bytes);
+        let mut hasher = Sha256::new();
+        let mut reader = BufReader::new(file);
         let mut ids: HashMap<String, usize> = HashMap::new();
         let mut outputs: HashMap<String, usize> = HashMap::new();
-        for (number, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l)) {
-            if line.trim().is_empty() {
-                continue;
-            }
-            match file.check_line(number, line, spec, &mut ids, &mut outputs) {
-                Ok(job) => file.jobs.push(job),
-                Err(invalid) => file.invalid.push(invalid),
+        let mut number = 0;
+        while let Some(line) =
+            read::next_line(&mut reader, REQUEST_MAX_BYTES, |bytes| hasher.update(bytes))?
+        {
+            number += 1;
+            let checked = match line {
+                Line::TooLong => Err(InvalidLine {
+                    line: number,
+                    id: None,
+                    errors: vec![InputError::new(
+                        "",
+                        "line_length",
+                        "must be at most 64 MiB (the largest request)",
+                        format!("line {number}"),
+                    )],
+                }),
+                Line::Text(bytes) => match check_utf8(&bytes) {
+                    Err(problem) => Err(InvalidLine {
+                        line: number,
+                        id: None,
+                        errors: vec![InputError::new(
+                            "",
+                            "utf8",
+                            &format!(
+                                "must be UTF-8 text (invalid byte 0x{:02X} at byte offset {} of line {number})",
+                                problem.byte, problem.offset
+                            ),
+                            format!("line {number}"),
+                        )],
+                    }),
+                    Ok(text) if text.trim().is_empty() => continue,
+                    Ok(text) => file_checked.check_line(
+                        number,
+                        text.strip_suffix('\r').unwrap_or(text),
+                        spec,
+                        options,
+                        &mut ids,
+                        &mut outputs,
+                    ),
+                },
+            };
+            match checked {
+                Ok(job) => file_checked.jobs.push(job),
+                Err(invalid) => file_checked.invalid.push(invalid),
             }
         }
-        Ok(file)
+        file_checked.sha256 = hex(&hasher.finalize());
+        Ok(file_checked)
     }
 
     /// `job`'s input, ready to send: local images read, checked and inlined. An image that
@@ -87,6 +143,7 @@ impl JobsFile {
         number: usize,
         line: &str,
         spec: &ModelSpec,
+        options: ValidateOptions,
         ids: &mut HashMap<String, usize>,
         outputs: &mut HashMap<String, usize>,
     ) -> Result<JobLine, InvalidLine> {
@@ -160,7 +217,7 @@ impl JobsFile {
         }
         let mut checked = object.clone();
         let failed = inline_local_images(&mut checked, &self.base, &mut invalid.errors);
-        if let Err(found) = validate_input(spec, &Value::Object(checked)) {
+        if let Err(found) = validate_input_with(spec, &Value::Object(checked), options) {
             invalid
                 .errors
                 .extend(found.into_iter().filter(|e| !failed.contains(&e.field)));
@@ -189,7 +246,7 @@ fn is_plain_file_name(name: &str) -> bool {
         && name.len() <= 200
         && !name.starts_with('.')
         && !name.contains(['/', '\\', '\0'])
-        && !image::is_remote(name)
+        && !ImageSource::is_url(name)
 }
 
 /// Lower-case hex of `bytes`.
@@ -206,7 +263,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jobs.jsonl");
         std::fs::write(&path, text).unwrap();
-        JobsFile::load(&path, &SPEC).unwrap()
+        JobsFile::load(&path, &SPEC, ValidateOptions::default()).unwrap()
     }
 
     const GOOD: &str = r#""image_url":"https://example.com/a.png","prompt":"a horse""#;
@@ -259,6 +316,45 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_is_refused_with_line_and_offset_and_the_rest_still_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.jsonl");
+        let mut bytes = format!("{{{GOOD}}}\n").into_bytes();
+        bytes.extend_from_slice(
+            b"{\"image_url\":\"https://example.com/a.png\",\"prompt\":\"caf\xE9\"}\r\n",
+        );
+        bytes.extend_from_slice(format!("{{{GOOD},\"durration\":12}}\r\n").as_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        let file = JobsFile::load(&path, &SPEC, ValidateOptions::default()).unwrap();
+        assert_eq!(file.jobs.len(), 1);
+        let errors: Vec<(usize, String)> = file
+            .invalid
+            .iter()
+            .flat_map(|l| l.errors.iter().map(move |e| (l.line, e.to_string())))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (2, "input: must be UTF-8 text (invalid byte 0xE9 at byte offset 54 of line 2), got line 2".to_owned()),
+                (3, "durration: is not a field of happyhorse/happyhorse-1.0/image-to-video (did you mean \"duration\"?), got 12".to_owned()),
+            ]
+        );
+        assert_eq!(
+            file.sha256,
+            hex(&Sha256::digest(&bytes)),
+            "the hash covers every byte"
+        );
+        let allowed = JobsFile::load(
+            &path,
+            &SPEC,
+            ValidateOptions::default().allow_unknown_fields(true),
+        )
+        .unwrap();
+        assert_eq!(allowed.jobs.len(), 2);
+        assert!(JobsFile::load(Path::new("/dev/null"), &SPEC, ValidateOptions::default()).is_err());
+    }
+
+    #[test]
     fn local_images_are_relative_to_the_jobs_file_and_inlined_only_to_submit() {
         let dir = tempfile::tempdir().unwrap();
         let png = std::fs::read(concat!(
@@ -269,7 +365,7 @@ mod tests {
         std::fs::write(dir.path().join("horse.png"), png).unwrap();
         let path = dir.path().join("jobs.jsonl");
         std::fs::write(&path, r#"{"image_url":"horse.png","prompt":"a horse"}"#).unwrap();
-        let file = JobsFile::load(&path, &SPEC).unwrap();
+        let file = JobsFile::load(&path, &SPEC, ValidateOptions::default()).unwrap();
         assert!(file.invalid.is_empty(), "{:?}", file.invalid);
         assert_eq!(file.jobs[0].input["image_url"], "horse.png");
         let body = file.submit_body(&file.jobs[0]);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures::StreamExt as _;
+use happyhorse_core::validate::ValidateOptions;
 use happyhorse_http::{
     BatchEvent, BatchItem, BatchJob, BatchOptions, DownloadOptions, Event, NextStep,
     RunningOnCancel,
@@ -38,14 +39,16 @@ pub(crate) async fn run(
     args: &BatchArgs,
     output: Output,
 ) -> anyhow::Result<u8> {
-    let target = service::resolve(global, &args.service, args.timeout)?;
-    let jobs = Arc::new(JobsFile::load(&args.jobs, &SPEC).map_err(|e| {
+    let target = service::resolve(global, &args.service, args.timeout)?
+        .allow_unknown_fields(args.allow_unknown);
+    let options = ValidateOptions::default().allow_unknown_fields(args.allow_unknown);
+    let jobs = Arc::new(JobsFile::load(&args.jobs, &SPEC, options).map_err(|e| {
         Failure::new(
             exit::NOT_FOUND,
             format!(
                 "{}: cannot read the jobs file ({})",
                 args.jobs.display(),
-                crate::image::io_reason(&e)
+                crate::read::io_reason(&e)
             ),
         )
     })?);

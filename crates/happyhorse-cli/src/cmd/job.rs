@@ -20,7 +20,8 @@ use crate::service::{self, Session};
 
 /// `happyhorse run`.
 pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> anyhow::Result<u8> {
-    let target = service::resolve(global, &args.service, args.download.timeout)?;
+    let target = service::resolve(global, &args.service, args.download.timeout)?
+        .allow_unknown_fields(args.input.allow_unknown);
     let body = validated_input(&args.input)?;
     let mut interrupts = Interrupts::install()?;
     let session = target.connect().await?;
@@ -53,7 +54,8 @@ pub(super) async fn submit_command(
     args: &SubmitArgs,
     output: Output,
 ) -> anyhow::Result<u8> {
-    let target = service::resolve(global, &args.service, None)?;
+    let target = service::resolve(global, &args.service, None)?
+        .allow_unknown_fields(args.input.allow_unknown);
     let body = validated_input(&args.input)?;
     let mut interrupts = Interrupts::install()?;
     let session = target.connect().await?;

@@ -6,31 +6,38 @@ use std::path::Path;
 
 use happyhorse_emulator::Emulator;
 
-use crate::cases::common::{fake_png, happyhorse, horse_png, redact};
+use crate::cases::common::{happyhorse, horse_png, png, redact};
 
-struct Case {
-    name: &'static str,
-    args: Vec<String>,
-    stdin: Option<Vec<u8>>,
-    with_token: bool,
-    with_base_url: bool,
-    code: i32,
+/// One refusal: the command, what it is fed, and the exit code it must end with.
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) args: Vec<String>,
+    pub(crate) stdin: Option<Vec<u8>>,
+    pub(crate) with_token: bool,
+    pub(crate) with_base_url: bool,
+    /// More environment (e.g. a token of its own).
+    pub(crate) env: Vec<(&'static str, String)>,
+    /// Text that must appear in neither stdout nor stderr (besides `test-token`).
+    pub(crate) secrets: Vec<&'static str>,
+    pub(crate) code: i32,
 }
 
-fn case(name: &'static str, code: i32, args: &[&str]) -> Case {
+pub(crate) fn case(name: &'static str, code: i32, args: &[&str]) -> Case {
     Case {
         name,
         args: args.iter().map(|a| a.to_string()).collect(),
         stdin: None,
         with_token: true,
         with_base_url: true,
+        env: Vec::new(),
+        secrets: Vec::new(),
         code,
     }
 }
 
 fn files(dir: &Path) {
-    std::fs::write(dir.join("tiny.png"), fake_png(200, 200)).unwrap();
-    std::fs::write(dir.join("wide.png"), fake_png(2000, 300)).unwrap();
+    std::fs::write(dir.join("tiny.png"), png(200, 200)).unwrap();
+    std::fs::write(dir.join("wide.png"), png(2000, 300)).unwrap();
     std::fs::write(dir.join("notes.txt"), "not an image").unwrap();
     std::fs::write(dir.join("broken.json"), "{\"prompt\": ").unwrap();
     std::fs::write(dir.join("array.json"), "[1, 2]").unwrap();
@@ -311,19 +318,28 @@ fn table() -> Vec<Case> {
 
 #[test]
 fn bad_input_is_refused_and_sends_nothing() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let emulator = runtime.block_on(Emulator::builder().start()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     files(dir.path());
     let cases = table();
     assert!(cases.len() >= 20);
+    refuse_all(dir.path(), "bad_input", cases);
+}
+
+/// Runs every case against one emulator: each must exit with its code, match its snapshot
+/// (`<prefix>_<name>`), show no secret, and leave the emulator without a single request.
+pub(crate) fn refuse_all(dir: &Path, prefix: &str, cases: Vec<Case>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime.block_on(Emulator::builder().start()).unwrap();
     for case in cases {
-        let mut command = happyhorse(dir.path());
+        let mut command = happyhorse(dir);
         if case.with_base_url {
             command.args(["--base-url", emulator.base_url()]);
         }
         if case.with_token {
             command.env("RUNCOMFY_API_TOKEN", "test-token");
+        }
+        for (name, value) in &case.env {
+            command.env(name, value);
         }
         command.args(&case.args);
         command.write_stdin(case.stdin.clone().unwrap_or_default());
@@ -340,20 +356,24 @@ fn bad_input_is_refused_and_sends_nothing() {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        insta::assert_snapshot!(
-            format!("bad_input_{}", case.name),
-            redact(&shown, dir.path())
-        );
-        assert!(
-            !shown.contains("test-token"),
-            "{}: the token leaked into the output",
-            case.name
-        );
+        insta::assert_snapshot!(format!("{prefix}_{}", case.name), redact(&shown, dir));
+        for secret in case.secrets.iter().chain(&["test-token"]) {
+            assert!(
+                !shown.contains(secret),
+                "{}: {secret} leaked into the output",
+                case.name
+            );
+        }
         let stats = emulator.stats();
         assert_eq!(
             (stats.requests_total, stats.submissions_total),
             (0, 0),
             "{}: something reached the service",
+            case.name
+        );
+        assert_eq!(
+            stats.connections.accepted_total, 0,
+            "{}: something connected to the service",
             case.name
         );
     }

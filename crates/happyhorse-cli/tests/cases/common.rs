@@ -1,4 +1,4 @@
-//! Shared helpers: the binary with a clean environment, fake images, redaction.
+//! Shared helpers: the binary with a clean environment, test images, redaction.
 
 use std::path::{Path, PathBuf};
 
@@ -27,13 +27,10 @@ pub(crate) fn happyhorse(dir: &Path) -> Command {
     command
 }
 
-/// A PNG header claiming `width` x `height` pixels: enough for the size checks, which read only the header.
-pub(crate) fn fake_png(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    png.extend_from_slice(&width.to_be_bytes());
-    png.extend_from_slice(&height.to_be_bytes());
-    png.extend_from_slice(&[8, 2, 0, 0, 0]);
-    png
+/// A real (blank) PNG of `width` x `height` pixels: images are checked whole, so a header alone
+/// would be refused for being truncated.
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
+    happyhorse_core::validate::blank_png(width, height)
 }
 
 /// Output text with ports, the temporary directory and ids replaced by placeholders.

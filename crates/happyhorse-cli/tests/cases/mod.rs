@@ -3,6 +3,7 @@ mod batch;
 mod common;
 mod forced_exit;
 mod help;
+mod hostile_input;
 mod jobs;
 mod offline;
 mod secrets;
