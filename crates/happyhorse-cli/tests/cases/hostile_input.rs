@@ -324,3 +324,18 @@ fn the_issues_inputs_are_refused_before_any_request() {
         "a refused batch writes nothing"
     );
 }
+
+#[test]
+fn allow_unknown_lets_an_unknown_field_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let horse = horse_png().display().to_string();
+    let output = crate::cases::common::happyhorse(dir.path())
+        .args(["--json", "validate", "--image", &horse, "--prompt", "x"])
+        .args(["--set", "added_later=1", "--allow-unknown"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(verdict["valid"], true);
+    assert_eq!(verdict["input"]["added_later"], 1);
+}
