@@ -13,7 +13,9 @@ mod batch;
 mod cli;
 mod doc;
 mod env;
+mod flood;
 mod http;
+mod images;
 mod load;
 mod poll;
 mod table;
@@ -74,7 +76,7 @@ struct Bench {
 }
 
 /// In the order the document shows them.
-const BENCHES: [Bench; 6] = [
+const BENCHES: [Bench; 8] = [
     Bench {
         name: "poll",
         title: poll::TITLE,
@@ -104,6 +106,16 @@ const BENCHES: [Bench; 6] = [
         name: "batch",
         title: batch::TITLE,
         run: batch::run,
+    },
+    Bench {
+        name: "images",
+        title: images::TITLE,
+        run: images::run,
+    },
+    Bench {
+        name: "flood",
+        title: flood::TITLE,
+        run: flood::run,
     },
 ];
 

@@ -30,7 +30,7 @@ commands:
                       build and run every benchmark with its baseline, print one table per
                       benchmark and rewrite docs/benchmarks.md (only when all of them ran);
                       --quick: smaller parameters (a few minutes on 2 cores);
-                      names: poll, load, cli, download, jobs, batch
+                      names: poll, load, cli, download, jobs, batch, images, flood
   soak [--jobs N] [--seed S]
                       the fault soak: N jobs (default 1000) through `happyhorse batch` with about
                       20 % of requests faulted and 5 % model failures; prints its table

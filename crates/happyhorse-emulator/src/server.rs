@@ -280,7 +280,9 @@ async fn serve_connection(
         .header_read_timeout(header_timeout)
         .keep_alive(true)
         .serve_connection(io, service);
-    let mut connection = std::pin::pin!(connection);
+    // Boxed: held inline, hyper's connection state (kilobytes) would be reserved in every
+    // connection's task from its accept, idle or not.
+    let mut connection = Box::pin(connection);
     tokio::select! {
         result = connection.as_mut() => {
             if let Err(error) = result {

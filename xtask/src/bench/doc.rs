@@ -71,7 +71,7 @@ pub(crate) fn render(run: &Run<'_>) -> String {
             in the same run and reports the ratio: compare ratios, not absolute figures, across \
             runs. No test asserts a speed; these commands measure.\n";
     out += "Rerun with `cargo xtask bench` (full parameters) or `cargo xtask bench --quick`; \
-            `--only NAME[,NAME]` (poll, load, cli, download, jobs, batch) or `--no-write` prints \
+            `--only NAME[,NAME]` (poll, load, cli, download, jobs, batch, images, flood) or `--no-write` prints \
             the tables without rewriting this file.\n";
     out += "Each section lists the commands the harness ran. The benchmark programs print a \
             human-readable report without `--json`; the harness adds it to read their figures.\n";

@@ -148,6 +148,11 @@ impl Workspace {
         self.cargo_build(args)
     }
 
+    /// Builds something outside [`BUILD_ALL`] (a program behind a feature of its own), always.
+    pub(crate) fn build_extra(&self, args: &[&str]) -> Result<String> {
+        self.cargo_build(args)
+    }
+
     /// `cargo build --release ARGS`, its output shown.
     fn cargo_build(&self, args: &[&str]) -> Result<String> {
         let shown = build_line(args);
