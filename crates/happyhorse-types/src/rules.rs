@@ -148,7 +148,7 @@ pub struct ImageRules {
     /// Accepted formats, by content; empty accepts any.
     #[serde(default)]
     pub formats: Vec<ImageFormat>,
-    /// The largest file, in bytes (10 MB is written 10485760).
+    /// The largest file, in bytes (10 MB is written 10000000: "MB" is read as 10⁶ bytes).
     #[serde(default)]
     pub max_bytes: Option<u64>,
     /// The shortest side accepted: every side must be at least this long.
@@ -185,7 +185,7 @@ pub struct VideoRules {
     /// The most elongated shape accepted, either way up.
     #[serde(default)]
     pub max_aspect_ratio: Option<AspectRatio>,
-    /// The largest file, in bytes (100 MB is written 104857600).
+    /// The largest file, in bytes (100 MB is written 100000000: "MB" is read as 10⁶ bytes).
     #[serde(default)]
     pub max_bytes: Option<u64>,
     /// The frame rate must be strictly above this (`8` for "more than 8 fps").

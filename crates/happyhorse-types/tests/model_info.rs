@@ -5,7 +5,8 @@
 use happyhorse_types::rules::{ImageFormat, MediaRole, VideoCodec, VideoContainer};
 use happyhorse_types::{MODELS, PriceUnit, find_model, model_spec};
 
-const MB: u64 = 1024 * 1024;
+/// "MB" is read as 10⁶ bytes, the number core checks (`happyhorse_core::validate::IMAGE_MAX_BYTES`).
+const MB: u64 = 1_000_000;
 
 #[test]
 fn every_checked_in_model_json_parses_and_fits_its_schema() {

@@ -426,3 +426,23 @@ fn invalid_utf8_is_located_by_line_and_offset() {
         "invalid UTF-8 (byte 0xC3) on line 1 at byte offset 0"
     );
 }
+
+#[test]
+fn every_models_image_size_rule_is_the_number_core_checks() {
+    // "10 MB" is read once, as 10,000,000 bytes: a model's declared size rule, where it has one,
+    // must say the same.
+    let mut seen = 0;
+    for spec in happyhorse_types::MODELS {
+        for field in spec.media_fields().unwrap() {
+            if let Some(max_bytes) = field.rule.image().and_then(|image| image.max_bytes) {
+                assert_eq!(
+                    max_bytes, IMAGE_MAX_BYTES as u64,
+                    "{} {}",
+                    spec.id, field.name
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 4, "only {seen} image rules found");
+}
