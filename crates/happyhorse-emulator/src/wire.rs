@@ -94,7 +94,7 @@ pub(crate) fn result(job: &JobView, cx: ResultContext<'_>) -> ResultResponse {
     let output = (job.state == JobState::Succeeded).then(|| {
         let mut output = Map::new();
         output.insert("video".into(), json!(cx.video_url));
-        output
+        Value::Object(output)
     });
     let error = job.error.as_ref().map(|message| match cx.error_shape {
         ErrorShape::String => ServiceError::Message(message.clone()),

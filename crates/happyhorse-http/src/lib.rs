@@ -46,6 +46,7 @@
 
 mod batch;
 mod client;
+mod clock;
 mod config;
 mod download;
 mod driver;
@@ -63,8 +64,10 @@ pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
 pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
 pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
 pub use error::{Error, ErrorKind};
+pub use happyhorse_core::oneshot::{ResultReport, StatusReport};
+pub use happyhorse_core::vocabulary::{Catalogue, JobState, ModelEntry, OutputFile};
 pub use happyhorse_core::{
-    CancelStatus, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
+    CancelStatus, CancelVerdict, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
 };
 pub use image::ImageSource;
 pub use job::{CancelResult, EventStream, JobHandle, JobResult};

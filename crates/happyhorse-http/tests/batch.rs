@@ -6,7 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{client_for, emulator};
+use common::{chain, client_for, emulator};
 use futures::StreamExt;
 use happyhorse_emulator::{Endpoint, FaultConfig, FaultKind};
 use happyhorse_http::{
@@ -175,13 +175,7 @@ async fn a_struggling_service_spends_the_shared_quota_then_every_job_stops_retry
     }
     let quota_errors = items
         .iter()
-        .filter(|i| {
-            i.result
-                .as_ref()
-                .unwrap_err()
-                .to_string()
-                .contains("retries shared by the batch")
-        })
+        .filter(|i| chain(i.result.as_ref().unwrap_err()).contains("retries shared by the batch"))
         .count();
     assert!(
         quota_errors >= 4,

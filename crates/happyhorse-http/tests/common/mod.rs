@@ -35,3 +35,15 @@ pub fn client_for(emulator: &RunningEmulator) -> ClientBuilder {
 pub fn input(prompt: &str) -> ImageToVideoInput {
     ImageToVideoInput::new("https://example.com/horse.webp", prompt)
 }
+
+/// An error and every cause under it, joined with `: ` (as `anyhow` prints `{:#}`).
+#[allow(dead_code)]
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    text
+}
