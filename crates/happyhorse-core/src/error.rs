@@ -207,6 +207,14 @@ pub const DETAIL_MAX_ITEMS: usize = 20;
 pub const DETAIL_MAX_CHARS: usize = 300;
 
 impl ApiError {
+    /// RunComfy's error code as text (`"400004"`), whether it was sent as a number or a string.
+    pub fn code_text(&self) -> Option<String> {
+        self.code.as_ref().map(|code| match code {
+            ErrorCode::Number(n) => n.to_string(),
+            ErrorCode::Text(t) => t.clone(),
+        })
+    }
+
     /// What the user can do about it, in this error's context. A submit that failed with a 5xx may
     /// have created a job: it gets no "try again".
     pub fn hint(&self) -> Option<&'static str> {
@@ -378,6 +386,14 @@ pub struct JobFailure {
 }
 
 impl JobFailure {
+    /// The service's `error` as JSON (a string or an object), as sent; `None` when absent.
+    pub fn to_json(&self) -> Option<serde_json::Value> {
+        self.error.as_ref().map(|error| match error {
+            ServiceError::Message(text) => serde_json::Value::String(text.clone()),
+            ServiceError::Object(object) => serde_json::Value::Object(object.clone()),
+        })
+    }
+
     /// A one-line description: the string, or an object's `message`/`error_message`/`detail`
     /// (with its `type`/`code` when present), or the object as JSON — shortened.
     pub fn message(&self) -> String {

@@ -164,12 +164,12 @@ pub(crate) fn job_result<M: Model>(outcome: Outcome) -> Result<JobResult<M>, Err
             result,
         } => {
             let files = output_files(&output);
-            let typed = match serde_json::from_value(output) {
-                Ok(typed) => Some(typed),
-                Err(error) => {
+            // Only an object is a view of the typed output: serde would read a list positionally.
+            let typed = match output {
+                serde_json::Value::Object(_) => serde_json::from_value(output).map_err(|error| {
                     tracing::debug!(%request_id, %error, "the output does not fit the model's output type; using its URLs");
-                    None
-                }
+                }).ok(),
+                _ => None,
             };
             Ok(JobResult {
                 request_id: request_id.to_string(),

@@ -3,7 +3,6 @@
 //! `source()` so nothing of the story is lost.
 
 use happyhorse_core::{ApiError, ApiErrorKind, Outcome, TransportError};
-use happyhorse_types::{ErrorCode, ServiceError};
 
 use crate::error::{Error, ErrorKind};
 
@@ -14,11 +13,8 @@ pub(crate) fn outcome_error(outcome: &Outcome) -> Error {
     let error = match outcome {
         Outcome::Failed { failure, .. } => {
             let error = Error::new(ErrorKind::JobFailed, message);
-            match &failure.error {
-                Some(ServiceError::Message(text)) => error.with_service_error(text.clone().into()),
-                Some(ServiceError::Object(object)) => {
-                    error.with_service_error(object.clone().into())
-                }
+            match failure.to_json() {
+                Some(reason) => error.with_service_error(reason),
                 None => error,
             }
         }
@@ -90,9 +86,8 @@ fn api(error: &ApiError, message: String) -> Error {
     if error.kind.is_retryable() {
         out = out.retryable();
     }
-    match &error.code {
-        Some(ErrorCode::Number(n)) => out.with_service_code(n.to_string()),
-        Some(ErrorCode::Text(t)) => out.with_service_code(t.clone()),
+    match error.code_text() {
+        Some(code) => out.with_service_code(code),
         None => out,
     }
 }

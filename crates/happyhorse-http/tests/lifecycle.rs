@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{TOKEN, VIDEO, client_for, emulator, input};
 use futures::StreamExt;
 use happyhorse_http::{CancelResult, ErrorKind, Event, JobState};
@@ -106,7 +104,13 @@ async fn cancel_is_honest_in_every_phase() {
         .submit::<ImageToVideo>(&input("waiting"))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Synchronise on the first job's own report that it runs, not on time.
+    let mut events = running.events();
+    while let Some(event) = events.next().await {
+        if event == Event::Running {
+            break;
+        }
+    }
     assert_eq!(
         client.status(queued.request_id()).await.unwrap().state,
         JobState::Queued { position: Some(0) }

@@ -5,5 +5,7 @@ mod forced_exit;
 mod help;
 mod jobs;
 mod offline;
+mod quirks;
 mod secrets;
 mod soak;
+mod stranger;

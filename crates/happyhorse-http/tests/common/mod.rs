@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod stranger;
+
 use std::time::Duration;
 
 use happyhorse_emulator::{Emulator, EmulatorBuilder, ProcessingTime, RunningEmulator};
