@@ -7,6 +7,7 @@ use crate::auth::ApiToken;
 use crate::builder::{AuthStatus, EmulatorBuilder, ErrorShape, ProcessingTime};
 use crate::duration::parse_duration;
 use crate::faults::{Endpoint, FaultConfig, FaultKind};
+use crate::shapes::{AnswerShapes, OutputShape};
 
 /// The emulator's flags. Flatten it into a clap command and call [`EmulatorArgs::builder`].
 ///
@@ -111,6 +112,22 @@ pub struct EmulatorArgs {
     /// Largest accepted request body in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Shape of a succeeded result's `output` (to rehearse the shapes a client must read).
+    #[arg(long, value_enum, default_value = "video")]
+    pub output_shape: OutputShape,
+
+    /// Answer cancels with the documentation's own example: a comma missing, not valid JSON.
+    #[arg(long)]
+    pub malformed_cancel: bool,
+
+    /// Send error answers with HTTP 200 (the top-level `error_code` still says what failed).
+    #[arg(long)]
+    pub errors_with_200: bool,
+
+    /// Send `queue_position` and `cost` as strings (`"3"`, `"0.35"`).
+    #[arg(long)]
+    pub string_numbers: bool,
 }
 
 impl EmulatorArgs {
@@ -141,6 +158,12 @@ impl EmulatorArgs {
             .large_file_size(self.large_file_size)
             .insufficient_balance(self.insufficient_balance)
             .max_body_bytes(self.max_body_bytes)
+            .answer_shapes(AnswerShapes {
+                output: self.output_shape,
+                malformed_cancel: self.malformed_cancel,
+                errors_with_200: self.errors_with_200,
+                string_numbers: self.string_numbers,
+            })
     }
 }
 

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use crate::auth::ApiToken;
 use crate::faults::{FaultConfig, FaultKind};
 use crate::server::{self, RunningEmulator};
+use crate::shapes::AnswerShapes;
 
 /// How long a job runs once a worker picks it (simulated time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +109,7 @@ pub(crate) struct Config {
     pub(crate) insufficient_balance: bool,
     pub(crate) max_body_bytes: usize,
     pub(crate) video: Option<Bytes>,
+    pub(crate) shapes: AnswerShapes,
 }
 
 impl fmt::Debug for Config {
@@ -127,6 +129,7 @@ impl fmt::Debug for Config {
             .field("strict_images", &self.strict_images)
             .field("large_file_size", &self.large_file_size)
             .field("video_bytes", &self.video.as_ref().map(Bytes::len))
+            .field("shapes", &self.shapes)
             .finish_non_exhaustive()
     }
 }
@@ -180,6 +183,7 @@ impl Default for EmulatorBuilder {
                 insufficient_balance: false,
                 max_body_bytes: 64 * 1024 * 1024,
                 video: None,
+                shapes: AnswerShapes::default(),
             },
         }
     }
@@ -304,6 +308,14 @@ impl EmulatorBuilder {
     /// Serve these bytes as every output video instead of the built-in MP4 fixture.
     pub fn output_video(mut self, video: Bytes) -> Self {
         self.config.video = Some(video);
+        self
+    }
+
+    /// Answer in other plausible shapes than the documented ones (see [`AnswerShapes`]), so a
+    /// client can rehearse them: another `output` shape, the malformed cancel example, errors
+    /// with HTTP 200, numbers as strings.
+    pub fn answer_shapes(mut self, shapes: AnswerShapes) -> Self {
+        self.config.shapes = shapes;
         self
     }
 

@@ -41,6 +41,7 @@ mod query;
 mod queue;
 mod routes;
 mod server;
+mod shapes;
 mod stats;
 mod storage;
 mod validation;
@@ -52,6 +53,7 @@ pub use body::synthetic_byte;
 pub use builder::{AuthStatus, EmulatorBuilder, ErrorShape, ProcessingTime};
 pub use faults::{Endpoint, FaultConfig, FaultKind, FaultRecord};
 pub use server::RunningEmulator;
+pub use shapes::{AnswerShapes, OutputShape};
 pub use stats::{AuthorizationSeen, JobCounts, StatsSnapshot, StorageStats, body_key};
 
 /// Entry point: `Emulator::builder()…start().await`.

@@ -332,3 +332,77 @@ fn text_from_outside_cannot_drive_the_terminal() {
         text(&json.stdout)
     );
 }
+
+/// The emulator's answer-shape switches rehearse the same quirks offline, end to end.
+#[test]
+fn the_emulator_rehearses_every_quirk_and_the_client_reads_them_all() {
+    use happyhorse_emulator::{AnswerShapes, Emulator, OutputShape, ProcessingTime};
+
+    let mut shapes = AnswerShapes::default();
+    shapes.output = OutputShape::WithImages;
+    shapes.malformed_cancel = true;
+    shapes.errors_with_200 = true;
+    shapes.string_numbers = true;
+    let emu = super::jobs::Emu::start(
+        Emulator::builder()
+            .processing_time(ProcessingTime::Fixed(std::time::Duration::from_secs(60)))
+            .time_scale(1000.0)
+            .answer_shapes(shapes),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let image = horse_png().display().to_string();
+    let run = emu
+        .cli(dir.path())
+        .args([
+            "run",
+            "--poll-interval",
+            "20ms",
+            "--image",
+            &image,
+            "--prompt",
+            "The horse trots",
+        ])
+        .args(["-o", "horse.mp4"])
+        .output()
+        .unwrap();
+    exit(&run, 0);
+    assert_eq!(
+        std::fs::read(dir.path().join("horse.mp4")).unwrap(),
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../happyhorse-emulator/fixtures/horse.mp4")
+        )
+        .unwrap(),
+        "the video comes first, whatever the output's order"
+    );
+    assert_eq!(
+        std::fs::metadata(dir.path().join("horse-2.bin"))
+            .unwrap()
+            .len(),
+        4096
+    );
+
+    let id = text(&run.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("submitted: request id ").map(str::to_owned))
+        .unwrap();
+    let cancel = emu.cli(dir.path()).args(["cancel", &id]).output().unwrap();
+    exit(&cancel, 0);
+    assert!(
+        text(&cancel.stdout).contains("already finished"),
+        "{}",
+        text(&cancel.stdout)
+    );
+    let result = emu.cli(dir.path()).args(["result", &id]).output().unwrap();
+    exit(&result, 0);
+    assert!(
+        text(&result.stdout).contains("cost: $"),
+        "{}",
+        text(&result.stdout)
+    );
+    let missing = emu
+        .cli(dir.path())
+        .args(["status", "no-such-id"])
+        .output()
+        .unwrap();
+    exit(&missing, 66);
+}
