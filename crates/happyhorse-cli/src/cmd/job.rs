@@ -272,7 +272,7 @@ async fn submit_past_ctrl_c(
     }
     interrupts.note_on_forced_exit(
         "the submit was in flight: a job may have been created (and billed) with an id this command \
-         never received; check the account's requests before submitting again"
+         never received; look for it in the account's request list on RunComfy before submitting again, which may bill twice"
             .to_owned(),
     );
     let submitting = session.client.submit_json::<ImageToVideo>(body);

@@ -15,8 +15,8 @@
 //! | `/result` `failed` (`error`: string or object, or absent) | [`JobState::Failed`] |
 //! | any other status | [`JobState::Unrecognised`] (reported as an event, re-polled, bounded) |
 //! | cancel: any 2xx, JSON or not (the documented example is not) | a [`CancelVerdict`] from its `outcome` and `status` words, never an error |
-//! | a body with a top-level `error_code` and no `status`, on any HTTP status (200 included) | [`ApiError`] |
-//! | `400004` or 401 · `400002` · `400001` · `403001` or 403 · `404001` or 404 · 429 · 5xx | [`ApiErrorKind`] |
+//! | a body with a top-level `error_code` and no `status`, on any HTTP status (200 included) | [`ApiError`](crate::ApiError) |
+//! | `400004` or 401 · `400002` · `400001` · `403001` or 403 · `404001` or 404 · 429 · 5xx | [`ApiErrorKind`](crate::ApiErrorKind) |
 //! | `detail`: a string, a list (FastAPI's `{"loc","msg"}` items included) or any JSON | [`ApiError::detail_lines`](crate::ApiError::detail_lines) |
 //! | missing `*_url` fields | ignored: paths are always built from the request id |
 //! | a number sent as a string (`"queue_position":"3"`, `"cost":"0.05"`, `"base_price_usd":"0.1"`) | read as the number |
