@@ -388,6 +388,15 @@ impl<'a> Runner<'a> {
                 "event": "retrying", "job": job, "request": request.to_string(), "retry": retry,
                 "delay_ms": delay.as_millis() as u64, "reason": reason.to_string(),
             }),
+            // Never dropped: said to people too, the job is still followed (for a bounded time).
+            Event::Unrecognised { status } => {
+                progress.suspend(|| {
+                    self.output.note(&format!(
+                        "{job}: the service reports a status this client does not know, {status:?}; still following"
+                    ));
+                });
+                json!({"event": "unrecognised_status", "job": job, "status": status})
+            }
             _ => return Ok(()),
         };
         self.output.json_line(&line)?;
