@@ -406,3 +406,43 @@ fn the_emulator_rehearses_every_quirk_and_the_client_reads_them_all() {
         .unwrap();
     exit(&missing, 66);
 }
+
+/// The user's own text echoed back (a file name, a jobs-file line) is made safe the same way.
+#[test]
+fn the_users_own_text_echoed_back_cannot_drive_the_terminal_either() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "a\u{1b}]0;pwned\u{7}\u{202e}gnp.png";
+    let run = happyhorse(dir.path())
+        .args(["validate", "--image", name, "--prompt", "x\u{1b}[2J"])
+        .output()
+        .unwrap();
+    exit(&run, 65);
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains(r"a\x1b]0;pwned\x07\u{202e}gnp.png"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{202e}'),
+        "{stderr:?}"
+    );
+
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(&jobs, "{\"id\": \"bad\\u001b[2J\", \"prompt\": \"p\"}\n").unwrap();
+    let batch = happyhorse(dir.path())
+        .env("RUNCOMFY_API_TOKEN", "t")
+        .args([
+            "--base-url",
+            "http://127.0.0.1:9",
+            "batch",
+            "jobs.jsonl",
+            "--out-dir",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    exit(&batch, 65);
+    let stderr = text(&batch.stderr);
+    assert!(stderr.contains("line 1 (line-1): id:") && stderr.contains("bad"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
