@@ -53,13 +53,10 @@ pub(crate) fn destinations(
         .collect()
 }
 
+/// An existing directory, or a path written as one (ending in a separator).
 fn is_directory(path: &Path) -> bool {
-    path.is_dir()
-        || path
-            .as_os_str()
-            .to_string_lossy()
-            .ends_with(std::path::MAIN_SEPARATOR)
-        || path.as_os_str().to_string_lossy().ends_with('/')
+    let text = path.as_os_str().to_string_lossy();
+    path.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR)
 }
 
 #[cfg(test)]

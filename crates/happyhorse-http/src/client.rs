@@ -275,7 +275,7 @@ impl Client {
     /// # Errors
     /// As any API request: transport, auth or protocol errors (an error sent with HTTP 200 too).
     pub async fn models(&self) -> Result<Catalogue, Error> {
-        let call = oneshot::Call::models(self.call_config(), Clock.now());
+        let call = oneshot::Call::models(self.job_config(), Clock.now());
         driver::call(&self.inner.api, call)
             .await
             .map_err(|e| core_error(&e))
@@ -287,7 +287,7 @@ impl Client {
     /// # Errors
     /// As any API request; [`ErrorKind::Rejected`] for an unknown model id.
     pub async fn model(&self, model_id: &str) -> Result<ModelEntry, Error> {
-        let call = oneshot::Call::model(model_id, self.call_config(), Clock.now());
+        let call = oneshot::Call::model(model_id, self.job_config(), Clock.now());
         driver::call(&self.inner.api, call)
             .await
             .map_err(|e| core_error(&e))

@@ -312,11 +312,6 @@ impl Client {
         ))
     }
 
-    /// The config of a one-shot call: the client's retry policy, like a job's.
-    pub(crate) fn call_config(&self) -> JobConfig {
-        self.job_config()
-    }
-
     /// `GET /v1/requests/{id}/status`, read by core (numbers sent as strings included), retried
     /// like a job's polls (429, 408, 5xx, garbled answers, transport failures).
     ///
@@ -325,7 +320,7 @@ impl Client {
     /// transport error, once retries are spent.
     pub async fn status(&self, request_id: &str) -> Result<StatusReport, Error> {
         let id = parse_id(request_id)?;
-        let call = oneshot::Call::status(&id, self.call_config(), Clock.now());
+        let call = oneshot::Call::status(&id, self.job_config(), Clock.now());
         driver::call(&self.inner.api, call)
             .await
             .map_err(|e| core_error(&e).with_request_id(request_id))
@@ -343,7 +338,7 @@ impl Client {
         include_cost: bool,
     ) -> Result<ResultReport, Error> {
         let id = parse_id(request_id)?;
-        let call = oneshot::Call::result(&id, include_cost, self.call_config(), Clock.now());
+        let call = oneshot::Call::result(&id, include_cost, self.job_config(), Clock.now());
         driver::call(&self.inner.api, call)
             .await
             .map_err(|e| core_error(&e).with_request_id(request_id))
@@ -357,7 +352,7 @@ impl Client {
     /// As [`status`](Self::status); an accepted cancel is never an error.
     pub async fn cancel(&self, request_id: &str) -> Result<CancelResult, Error> {
         let id = parse_id(request_id)?;
-        let call = oneshot::Call::cancel(&id, self.call_config(), Clock.now());
+        let call = oneshot::Call::cancel(&id, self.job_config(), Clock.now());
         driver::call(&self.inner.api, call)
             .await
             .map_err(|e| core_error(&e).with_request_id(request_id))

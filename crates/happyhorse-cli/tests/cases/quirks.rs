@@ -443,6 +443,9 @@ fn the_users_own_text_echoed_back_cannot_drive_the_terminal_either() {
         .unwrap();
     exit(&batch, 65);
     let stderr = text(&batch.stderr);
-    assert!(stderr.contains("line 1 (line-1): id:") && stderr.contains("bad"), "{stderr}");
+    assert!(
+        stderr.contains("line 1 (line-1): id:") && stderr.contains("bad"),
+        "{stderr}"
+    );
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
