@@ -22,6 +22,12 @@ Environment:
   RUNCOMFY_API_TOKEN, RUNCOMFY_TOKEN       the API token (or --token-file)
   RUNCOMFY_BASE_URL, RUNCOMFY_MODEL_API_BASE  the API base URL (default https://model-api.runcomfy.net)
   NO_COLOR                                 no colour in human output
+
+Retries:
+  status, result, cancel, models and the polls of run/wait are retried on HTTP 429, 408 and 5xx,
+  unreadable answers and network failures: backoff from 1s doubling to 30s, at most 6 attempts
+  per call and 30 retries per job, Retry-After honoured up to 60s. A submit is sent again only
+  when it provably never left this machine (it could otherwise create and bill a second job).
 ";
 
 /// HappyHorse 1.0 image-to-video on RunComfy's Model API, from a terminal.
@@ -99,13 +105,19 @@ the command then prints `happyhorse wait ID` to resume, and exits with 130.")]
     /// Validate and submit; print the request id at once and exit
     Submit(SubmitArgs),
 
-    /// Show a job's status (and queue position)
+    /// Show a job's status (and queue position); retried on 429/5xx/network errors
     Status(JobArgs),
 
-    /// Show a job's result (output URLs, or the service's error)
+    /// Show a job's result (every output URL, or the service's error); retried on 429/5xx/network errors
     Result(JobArgs),
 
-    /// Cancel a queued job (a running job cannot be cancelled)
+    /// Cancel a queued job (a running job cannot be cancelled); exits 0 with the service's verdict
+    #[command(
+        after_help = "Prints what the service did: cancelled (nothing billed), too late (the job is running and will be
+billed), already finished, refused, or not confirmed (check with `happyhorse status ID`). Any of
+these exits 0: the request was answered. Retried on 429/5xx/network errors (cancelling twice is a
+no-op on the service)."
+    )]
     Cancel(JobArgs),
 
     /// Resume following a job, then download its video
@@ -221,7 +233,7 @@ pub(crate) struct ServiceArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Output")]
 pub(crate) struct DownloadArgs {
-    /// Save the video here [default: <request_id>.mp4 in the current directory]
+    /// Save the video here, or in this directory (existing, or ending in /); more files go beside it as NAME-2.EXT, … [default: <request_id>.mp4]
     #[arg(
         short = 'o',
         long = "output",
@@ -230,7 +242,7 @@ pub(crate) struct DownloadArgs {
     )]
     pub(crate) output: Option<PathBuf>,
 
-    /// Do not download; print the output URL
+    /// Do not download; print the output URLs (videos first)
     #[arg(long)]
     pub(crate) no_download: bool,
 

@@ -16,8 +16,11 @@ pub(crate) const JOB_FAILED: u8 = 10;
 /// The job was cancelled (by this command, by `happyhorse cancel`, or elsewhere).
 pub(crate) const JOB_CANCELLED: u8 = 11;
 /// A submit may have reached the service but its answer was lost: a job may exist (and be billed)
-/// without its request id being known. Check before resubmitting.
+/// without its request id being known. Look for it before submitting again (which may bill twice).
 pub(crate) const SUBMIT_OUTCOME_UNKNOWN: u8 = 12;
+/// The job succeeded, but its output holds no file URL: the output is shown. The job is over:
+/// waiting or retrying cannot change it.
+pub(crate) const SUCCEEDED_WITHOUT_FILES: u8 = 13;
 /// Bad command-line arguments (`EX_USAGE`, as `runcomfy`).
 pub(crate) const USAGE: u8 = 64;
 /// Invalid input (`EX_DATAERR`, as `runcomfy`): a rule is broken. Nothing was sent when the CLI
@@ -49,7 +52,8 @@ Exit codes:
   1    other error
   10   the job failed on the service
   11   the job was cancelled
-  12   submit outcome unknown: a job may exist without its id being known
+  12   submit outcome unknown: a job may exist (and be billed) without its id being known
+  13   the job succeeded but its output holds no file URL (the output is shown)
   64   bad command-line arguments
   65   invalid input (nothing was sent)
   66   unknown or expired request id
@@ -76,6 +80,17 @@ pub(crate) struct Failure {
     pub(crate) input_errors: Vec<happyhorse_core::validate::InputError>,
     /// The job concerned, when there is one (set by the job commands).
     pub(crate) request_id: Option<String>,
+    /// The service's `detail` and how to resume, when there are (boxed: rarely there).
+    pub(crate) extra: Option<Box<Extra>>,
+}
+
+/// What a [`Failure`] may add for `--json`.
+#[derive(Debug, Default)]
+pub(crate) struct Extra {
+    /// The service's `detail`, as sent (people get it in `message`, one item per line).
+    pub(crate) detail: Option<serde_json::Value>,
+    /// The command that picks the job up again, when waiting can still succeed.
+    pub(crate) resume: Option<String>,
 }
 
 impl Failure {
@@ -87,7 +102,13 @@ impl Failure {
             reported: false,
             input_errors: Vec::new(),
             request_id: None,
+            extra: None,
         }
+    }
+
+    /// The `--json` extras, created when first needed.
+    pub(crate) fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     /// The same failure, about `request_id`.
@@ -139,6 +160,7 @@ pub(crate) fn kind_name(code: u8) -> &'static str {
         JOB_FAILED => "job_failed",
         JOB_CANCELLED => "job_cancelled",
         SUBMIT_OUTCOME_UNKNOWN => "submit_outcome_unknown",
+        SUCCEEDED_WITHOUT_FILES => "succeeded_without_files",
         USAGE => "usage",
         INVALID_INPUT => "invalid_input",
         NOT_FOUND => "not_found",
@@ -167,12 +189,13 @@ pub(crate) fn code_of(error: &anyhow::Error) -> u8 {
 mod tests {
     use super::*;
 
-    const ALL: [u8; 16] = [
+    const ALL: [u8; 17] = [
         OK,
         GENERIC,
         JOB_FAILED,
         JOB_CANCELLED,
         SUBMIT_OUTCOME_UNKNOWN,
+        SUCCEEDED_WITHOUT_FILES,
         USAGE,
         INVALID_INPUT,
         NOT_FOUND,

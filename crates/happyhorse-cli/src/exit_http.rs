@@ -28,13 +28,36 @@ pub(crate) fn code_for(kind: ErrorKind) -> u8 {
     }
 }
 
-/// A client error as a [`crate::exit::Failure`] with its exit code, about `request_id` when known.
+/// A client error as a [`crate::exit::Failure`] with its exit code, about `request_id` when known:
+/// the whole chain of causes, then the service's `detail`, one item per line (bounded by core).
 pub(crate) fn failure(error: &Error, request_id: Option<&str>) -> exit::Failure {
-    let failure = exit::Failure::new(code_for(error.kind()), error.to_string());
+    let mut failure = exit::Failure::new(code_for(error.kind()), describe(error));
+    if let Some(detail) = error.detail() {
+        failure.extra().detail = Some(detail.clone());
+    }
     match request_id.or(error.request_id()) {
         Some(id) => failure.with_request_id(id),
         None => failure,
     }
+}
+
+/// What people are told about `error`: its chain of causes on one line, then the service's
+/// `detail`, one item per line.
+pub(crate) fn describe(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    let lines = error.detail_lines();
+    if !lines.is_empty() {
+        text.push_str("\n  detail:");
+        for line in lines {
+            text.push_str(&format!("\n    {line}"));
+        }
+    }
+    text
 }
 
 /// The exit code of the first client error in `error`'s chain, if there is one.

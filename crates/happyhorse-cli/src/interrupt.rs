@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
 use crate::exit;
+use crate::output::terminal_safe;
 
 /// How long a second Ctrl-C waits for the last words before exiting anyway.
 const LAST_WORDS_LIMIT: Duration = Duration::from_secs(2);
@@ -85,7 +86,7 @@ impl Interrupts {
         let note = Arc::new(note);
         self.on_forced_exit(move || {
             let note = Arc::clone(&note);
-            Box::pin(async move { eprintln!("{note}") })
+            Box::pin(async move { eprintln!("{}", terminal_safe(&note, false)) })
         });
     }
 }

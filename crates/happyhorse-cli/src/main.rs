@@ -7,6 +7,7 @@ mod cli;
 mod cmd;
 mod exit;
 mod exit_http;
+mod files;
 mod input;
 mod interrupt;
 mod output;

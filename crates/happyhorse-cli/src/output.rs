@@ -1,7 +1,13 @@
 //! What the user sees: human text (stderr for progress and notes, stdout for results) or `--json`
 //! (one JSON object per line on stdout). Colour only when stderr is a terminal and `NO_COLOR`
 //! is unset; progress only on a terminal.
+//!
+//! Every line of human text goes through [`terminal_safe`] on its way out, so nothing from
+//! outside — the service's statuses, messages, details and URLs, or the user's own prompts, file
+//! names and jobs-file lines echoed back — can move the cursor, retitle the window, hide text or
+//! reorder it. JSON output stays exact: serde escapes control characters itself.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 use happyhorse_core::validate::InputError;
@@ -67,11 +73,23 @@ impl Output {
         format!("\x1b[{code}m{text}\x1b[0m")
     }
 
+    /// `text` made safe for this output's terminal: [`terminal_safe`], keeping only the colour
+    /// codes [`paint`](Self::paint) itself writes, and only when colour is on.
+    pub(crate) fn safe<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        terminal_safe(text, self.color)
+    }
+
     /// A note for people on stderr (not with `--json` or `-q`).
     pub(crate) fn note(&self, text: &str) {
         if !self.json && !self.quiet {
-            eprintln!("{text}");
+            eprintln!("{}", self.safe(text));
         }
+    }
+
+    /// A line on stderr that is always shown (even with `--json` or `-q`): an error, a warning,
+    /// what a second Ctrl-C leaves behind.
+    pub(crate) fn always(&self, text: &str) {
+        eprintln!("{}", self.safe(text));
     }
 
     /// A result line for people on stdout (not with `--json`).
@@ -80,7 +98,7 @@ impl Output {
             return Ok(());
         }
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{text}")?;
+        writeln!(stdout, "{}", self.safe(text))?;
         stdout.flush()
     }
 
@@ -103,7 +121,7 @@ impl Output {
         if failure.is_some_and(|f| f.reported) {
             return code;
         }
-        eprintln!("{} {error:#}", self.paint("error:", Paint::Red));
+        self.always(&format!("{} {error:#}", self.paint("error:", Paint::Red)));
         if self.json {
             let _ = self.json_line(&error_object(error, code, failure));
         }
@@ -126,8 +144,62 @@ pub(crate) fn error_object(error: &anyhow::Error, code: u8, failure: Option<&Fai
         if let Some(id) = &failure.request_id {
             object["request_id"] = Value::String(id.clone());
         }
+        if let Some(extra) = &failure.extra {
+            if let Some(detail) = &extra.detail {
+                object["detail"] = detail.clone();
+            }
+            if let Some(resume) = &extra.resume {
+                object["resume"] = Value::String(resume.clone());
+            }
+        }
     }
     object
+}
+
+/// The colour codes [`Output::paint`] writes: the only escape sequences ever let through.
+const OWN_SGR: [&str; 5] = ["\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[0m"];
+
+/// `text` made safe for a terminal: every control character (C0 but line feed and tab, DEL, C1),
+/// and so every ESC/CSI/OSC sequence, and every bidirectional-text control (which can reorder what
+/// is shown) is written visibly as an escape (`\x1b`, `\u{202e}`) instead of acting. A lone
+/// carriage return or a line separator cannot overwrite or fake a line either. With
+/// `keep_own_colours`, the exact colour codes this program writes are kept.
+///
+/// The one function every human line passes through (see [`Output::safe`]).
+pub(crate) fn terminal_safe(text: &str, keep_own_colours: bool) -> Cow<'_, str> {
+    let needs = |c: char| c != '\n' && c != '\t' && (c.is_control() || is_bidi_or_separator(c));
+    if !text.chars().any(needs) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b'
+            && keep_own_colours
+            && let Some(code) = OWN_SGR.iter().find(|code| rest.starts_with(**code))
+        {
+            out.push_str(code);
+            rest = &rest[code.len()..];
+            continue;
+        }
+        if needs(c) {
+            let code = u32::from(c);
+            if code < 0x100 {
+                out.push_str(&format!("\\x{code:02x}"));
+            } else {
+                out.push_str(&format!("\\u{{{code:04x}}}"));
+            }
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
+/// Bidirectional-text controls (Trojan Source) and the Unicode line/paragraph separators.
+fn is_bidi_or_separator(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
 }
 
 /// Input errors as JSON: `[{"field","rule","value","message"}]`.
@@ -136,4 +208,37 @@ pub(crate) fn input_errors_json(errors: &[InputError]) -> Value {
         .iter()
         .map(|e| json!({"field": e.field, "rule": e.rule, "value": e.value, "message": e.message}))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn escapes_and_controls_are_shown_not_obeyed() {
+        let hostile = "ok\x1b[2J\x1b]0;pwned\x07\rfake\u{9b}31m\u{202e}txt.exe\u{2028}x\x7f";
+        let safe = terminal_safe(hostile, false);
+        assert_eq!(
+            safe,
+            "ok\\x1b[2J\\x1b]0;pwned\\x07\\x0dfake\\x9b31m\\u{202e}txt.exe\\u{2028}x\\x7f"
+        );
+        assert!(!safe.chars().any(|c| c.is_control()));
+        assert_eq!(
+            terminal_safe("two\nlines\tand a tab", false),
+            "two\nlines\tand a tab"
+        );
+    }
+
+    #[test]
+    fn only_our_own_colours_survive_and_only_when_asked() {
+        let painted = "\x1b[31merror:\x1b[0m \x1b[8mhidden";
+        assert_eq!(
+            terminal_safe(painted, true),
+            "\x1b[31merror:\x1b[0m \\x1b[8mhidden"
+        );
+        assert_eq!(
+            terminal_safe(painted, false),
+            "\\x1b[31merror:\\x1b[0m \\x1b[8mhidden"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! spinner with the state and elapsed time on a terminal, or one line per change when stderr is
 //! not a terminal. The request id is shown the moment it is known. See docs/cli.md for the events.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -49,10 +49,11 @@ impl Reporter {
         let _ = self.output.json_line(&object);
     }
 
-    /// A permanent line on stderr for people (above the spinner when there is one).
+    /// A permanent line on stderr for people (above the spinner when there is one), made
+    /// terminal-safe like every human line.
     pub(crate) fn say(&self, text: &str) {
         match &self.spinner {
-            Some(spinner) => spinner.println(text),
+            Some(spinner) => spinner.println(self.output.safe(text)),
             None => self.output.note(text),
         }
     }
@@ -72,7 +73,7 @@ impl Reporter {
             spinner.enable_steady_tick(Duration::from_millis(120));
             spinner
         });
-        spinner.set_message(text.to_owned());
+        spinner.set_message(self.output.safe(text).into_owned());
     }
 
     fn stop_spinner(&mut self) {
@@ -129,6 +130,15 @@ impl Reporter {
         ));
     }
 
+    /// The service reported a status this client does not know: said, never dropped (it is
+    /// still followed, for a bounded time).
+    pub(crate) fn unrecognised(&mut self, status: &str) {
+        self.emit("unrecognised_status", json!({"status": status}));
+        self.say(&format!(
+            "the service reports a status this client does not know, {status:?}; still following"
+        ));
+    }
+
     /// A download progress bar, on a terminal.
     pub(crate) fn download_bar(&mut self) -> Option<ProgressBar> {
         self.stop_spinner();
@@ -145,34 +155,55 @@ impl Reporter {
         Some(bar)
     }
 
-    /// The job succeeded; `saved` is the file and its size when it was downloaded.
-    pub(crate) fn succeeded(
-        &mut self,
-        output: &Value,
-        video_url: Option<&str>,
-        saved: Option<(&Path, u64)>,
-    ) {
+    /// The job succeeded: its files' URLs, and each file saved with its size (none with
+    /// `--no-download`).
+    pub(crate) fn succeeded(&mut self, output: &Value, urls: &[String], saved: &[(PathBuf, u64)]) {
         self.stop_spinner();
-        let (paths, bytes) = match saved {
-            Some((path, bytes)) => (vec![path.display().to_string()], Some(bytes)),
-            None => (Vec::new(), None),
-        };
+        let paths: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
+        let bytes: u64 = saved.iter().map(|(_, b)| b).sum();
         self.emit(
             "succeeded",
-            json!({"output": output, "video_url": video_url, "saved": paths, "bytes": bytes}),
+            json!({
+                "output": output,
+                "video_url": urls.first(),
+                "urls": urls,
+                "saved": paths,
+                "bytes": (!saved.is_empty()).then_some(bytes),
+            }),
         );
         let done = self.output.paint("succeeded", Paint::Green);
+        let elapsed = self.started.elapsed().as_secs_f64();
         match saved {
-            Some((path, bytes)) => self.say(&format!(
-                "{done} in {:.1}s: saved {} ({bytes} bytes)",
-                self.started.elapsed().as_secs_f64(),
+            [] => self.say(&format!("{done} in {elapsed:.1}s")),
+            [(path, bytes)] => self.say(&format!(
+                "{done} in {elapsed:.1}s: saved {} ({bytes} bytes)",
                 path.display()
             )),
-            None => self.say(&format!(
-                "{done} in {:.1}s",
-                self.started.elapsed().as_secs_f64()
-            )),
+            several => {
+                self.say(&format!(
+                    "{done} in {elapsed:.1}s: saved {} files",
+                    several.len()
+                ));
+                for (path, bytes) in several {
+                    self.say(&format!("  {} ({bytes} bytes)", path.display()));
+                }
+            }
         }
+    }
+
+    /// The job succeeded without any file URL: say so and show the output as sent (bounded).
+    pub(crate) fn succeeded_without_files(&mut self, output: &Value, message: &str) {
+        self.stop_spinner();
+        self.emit(
+            "succeeded_without_files",
+            json!({"output": output, "message": message}),
+        );
+        self.error_line(message);
+        let shown = serde_json::to_string_pretty(output).unwrap_or_default();
+        self.output.always(&format!(
+            "the output, as sent:\n{}",
+            bounded(&shown, OUTPUT_SHOWN_CHARS)
+        ));
     }
 
     /// The job failed on the service.
@@ -214,11 +245,28 @@ impl Reporter {
 
     fn error_line(&self, message: &str) {
         // Shown even with --json or -q: stderr is where people look when the exit code is not 0.
-        eprintln!("{} {message}", self.output.paint("error:", Paint::Red));
+        let label = self.output.paint("error:", Paint::Red);
+        self.output.always(&format!("{label} {message}"));
     }
 
     fn resume_hint(&self, resume: &str) {
-        eprintln!("resume with: {}", self.output.paint(resume, Paint::Yellow));
+        let command = self.output.paint(resume, Paint::Yellow);
+        self.output.always(&format!("resume with: {command}"));
+    }
+}
+
+/// How much of an output without files is shown to people (`--json` has it whole).
+const OUTPUT_SHOWN_CHARS: usize = 2_000;
+
+/// `text`, cut after `max` characters with a note saying how long it was.
+fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!(
+            "{}\n… ({} characters in all)",
+            &text[..cut],
+            text.chars().count()
+        ),
     }
 }
 

@@ -98,6 +98,42 @@ impl Error {
             _ => None,
         }
     }
+
+    /// For an error that gave up on retries, the last failure; `None` for any other error.
+    pub fn last(&self) -> Option<&Error> {
+        match self {
+            Self::RetriesExhausted { last, .. } | Self::RetryQuotaExhausted { last, .. } => {
+                Some(last)
+            }
+            _ => None,
+        }
+    }
+
+    /// The error at the root of this one: itself, or the last failure of exhausted retries.
+    pub fn root(&self) -> &Error {
+        let mut error = self;
+        while let Some(last) = error.last() {
+            error = last;
+        }
+        error
+    }
+
+    /// Whether following the job again later (by its id) may succeed after this error stopped
+    /// it: not when the service says the id is unknown or expired (404), belongs to another
+    /// account (403), or the request itself was refused as invalid.
+    pub fn is_resumable(&self) -> bool {
+        match self.root() {
+            Self::Api(api) => !matches!(
+                api.kind,
+                ApiErrorKind::NotFound
+                    | ApiErrorKind::PermissionDenied
+                    | ApiErrorKind::InvalidInput
+                    | ApiErrorKind::InvalidResource
+            ),
+            Self::InvalidRequestId(_) => false,
+            _ => true,
+        }
+    }
 }
 
 /// A transport failure, classified by whether the request may have reached the service —
@@ -128,6 +164,9 @@ impl TransportError {
 pub struct ApiError {
     /// What kind of error this is, from the error code or else the HTTP status.
     pub kind: ApiErrorKind,
+    /// The call that got it, when known: a failed submit is advised differently (a 5xx may
+    /// have created a job, so "try again" would be bad advice).
+    pub request: Option<RequestKind>,
     /// The HTTP status (200 when the error came with a top-level `error_code` on a 200).
     pub http_status: u16,
     /// RunComfy's error code, e.g. `400004`.
@@ -153,7 +192,7 @@ impl fmt::Display for ApiError {
         if let Some(message) = &self.message {
             write!(f, ": {message}")?;
         }
-        if let Some(hint) = self.kind.hint() {
+        if let Some(hint) = self.hint() {
             write!(f, " — {hint}")?;
         }
         Ok(())
@@ -161,6 +200,99 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// At most this many items of a `detail` are shown ([`ApiError::detail_lines`]).
+pub const DETAIL_MAX_ITEMS: usize = 20;
+/// Each shown item of a `detail` is cut after this many characters.
+pub const DETAIL_MAX_CHARS: usize = 300;
+
+impl ApiError {
+    /// RunComfy's error code as text (`"400004"`), whether it was sent as a number or a string.
+    pub fn code_text(&self) -> Option<String> {
+        self.code.as_ref().map(|code| match code {
+            ErrorCode::Number(n) => n.to_string(),
+            ErrorCode::Text(t) => t.clone(),
+        })
+    }
+
+    /// What the user can do about it, in this error's context. A submit that failed with a 5xx may
+    /// have created a job: it gets no "try again".
+    pub fn hint(&self) -> Option<&'static str> {
+        if self.request == Some(RequestKind::Submit) && self.kind == ApiErrorKind::ServerError {
+            return None;
+        }
+        self.kind.hint()
+    }
+
+    /// The service's `detail`, one item per line, for people: a string is split at its line
+    /// breaks; a list gives one line per item (FastAPI's `{"loc": […], "msg": "…"}` as
+    /// `loc.path: msg`); anything else is one line of JSON. At most [`DETAIL_MAX_ITEMS`] lines of
+    /// at most [`DETAIL_MAX_CHARS`] characters, then a line saying how many more there were.
+    /// The text is as sent: make it safe before it reaches a terminal.
+    ///
+    /// ```
+    /// use happyhorse_core::{oneshot, Response};
+    ///
+    /// let error = oneshot::read_error(&Response::new(422, r#"{"detail":[
+    ///     {"loc":["body","duration"],"msg":"must be at most 15","type":"value_error"},
+    ///     "seed: too large"]}"#));
+    /// assert_eq!(error.detail_lines(), ["body.duration: must be at most 15", "seed: too large"]);
+    /// ```
+    pub fn detail_lines(&self) -> Vec<String> {
+        let lines: Vec<String> = match &self.detail {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(serde_json::Value::String(text)) => text
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(str::to_owned)
+                .collect(),
+            Some(serde_json::Value::Array(items)) => items.iter().map(detail_item).collect(),
+            Some(other) => vec![detail_item(other)],
+        };
+        // One item, one line: line breaks inside an item would pass for other items.
+        let mut lines: Vec<String> = lines
+            .into_iter()
+            .map(|line| line.replace(['\r', '\n'], " "))
+            .collect();
+        let total = lines.len();
+        lines.truncate(DETAIL_MAX_ITEMS);
+        let mut lines: Vec<String> = lines
+            .iter()
+            .map(|l| shorten_to(l, DETAIL_MAX_CHARS))
+            .collect();
+        if total > DETAIL_MAX_ITEMS {
+            lines.push(format!("… and {} more", total - DETAIL_MAX_ITEMS));
+        }
+        lines
+    }
+}
+
+fn detail_item(item: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match item {
+        Value::String(text) => text.clone(),
+        Value::Object(object) => {
+            let message = ["msg", "message", "error_message", "error"]
+                .iter()
+                .find_map(|key| object.get(*key)?.as_str());
+            let location = object.get("loc").map(|loc| match loc {
+                Value::Array(parts) => parts
+                    .iter()
+                    .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join("."),
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            });
+            match (location, message) {
+                (Some(location), Some(message)) => format!("{location}: {message}"),
+                (None, Some(message)) => message.to_owned(),
+                _ => item.to_string(),
+            }
+        }
+        other => other.to_string(),
+    }
+}
 
 /// The kinds of service error, from RunComfy's documented codes and HTTP statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -254,6 +386,14 @@ pub struct JobFailure {
 }
 
 impl JobFailure {
+    /// The service's `error` as JSON (a string or an object), as sent; `None` when absent.
+    pub fn to_json(&self) -> Option<serde_json::Value> {
+        self.error.as_ref().map(|error| match error {
+            ServiceError::Message(text) => serde_json::Value::String(text.clone()),
+            ServiceError::Object(object) => serde_json::Value::Object(object.clone()),
+        })
+    }
+
     /// A one-line description: the string, or an object's `message`/`error_message`/`detail`
     /// (with its `type`/`code` when present), or the object as JSON — shortened.
     pub fn message(&self) -> String {
@@ -286,9 +426,24 @@ impl fmt::Display for JobFailure {
     }
 }
 
+/// `error` and its sources, joined with `: ` (as `anyhow` prints `{:#}`).
+pub(crate) fn chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    text
+}
+
 /// Service messages are useful in full up to a point; past 300 characters they are noise.
 pub(crate) fn shorten_long(text: &str) -> String {
-    match text.char_indices().nth(300) {
+    shorten_to(text, 300)
+}
+
+fn shorten_to(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
         None => text.to_owned(),
         Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),
     }

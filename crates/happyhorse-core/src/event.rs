@@ -1,9 +1,10 @@
 //! What a job reports as it goes, for progress displays and logs: drained with
 //! [`Job::poll_event`](crate::Job::poll_event).
 
+use std::fmt;
 use std::time::Duration;
 
-use crate::{Error, Outcome, RequestId, RequestKind};
+use crate::{CancelVerdict, Error, Outcome, RequestId, RequestKind};
 
 /// Something that happened to a job.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +66,9 @@ pub enum CancelStatus {
     AlreadyFinished,
     /// The service refused to cancel a job it reports as still queued.
     Refused,
+    /// The service accepted the cancel without a readable verdict, and the job still reads as
+    /// queued: it may yet be cancelled, or run. Its status tells.
+    Unconfirmed,
     /// The cancel call itself failed (after retries); the job is still followed.
     Failed(Error),
 }
@@ -73,5 +77,59 @@ impl CancelStatus {
     /// Whether a verdict has been reached.
     pub fn is_settled(&self) -> bool {
         !matches!(self, Self::Requested)
+    }
+
+    /// The verdict, once settled: the same [`CancelVerdict`] a one-shot cancel gives, or the
+    /// error that kept the cancel from being answered. `None` while [`Requested`](Self::Requested).
+    pub fn verdict(&self) -> Option<Result<CancelVerdict, &Error>> {
+        Some(Ok(match self {
+            Self::Requested => return None,
+            Self::Failed(error) => return Some(Err(error)),
+            Self::NothingToCancel => CancelVerdict::NothingToCancel,
+            Self::Cancelled => CancelVerdict::Cancelled,
+            Self::TooLate => CancelVerdict::TooLate,
+            Self::AlreadyFinished => CancelVerdict::AlreadyFinished,
+            Self::Refused => CancelVerdict::Refused,
+            Self::Unconfirmed => CancelVerdict::Unconfirmed,
+        }))
+    }
+}
+
+impl fmt::Display for CancelStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.verdict() {
+            None => f.write_str("cancel requested; no verdict yet"),
+            Some(Ok(verdict)) => f.write_str(verdict.describe()),
+            Some(Err(error)) => write!(f, "the cancel failed: {error}"),
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    /// One line for people (logs, progress). Service text in it is not made terminal-safe here.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Submitted { request_id } => write!(f, "submitted: request id {request_id}"),
+            Self::Queued {
+                position: Some(position),
+            } => write!(f, "queued (position {position})"),
+            Self::Queued { position: None } => f.write_str("queued"),
+            Self::Running => f.write_str("running"),
+            Self::Retrying {
+                request,
+                retry,
+                delay,
+                reason,
+            } => write!(
+                f,
+                "retrying {request} (retry {retry}) in {:.1}s: {reason}",
+                delay.as_secs_f64()
+            ),
+            Self::Unrecognised { status } => {
+                write!(f, "the service reports an unrecognised status {status:?}")
+            }
+            Self::Cancel(status) => write!(f, "cancel: {status}"),
+            Self::Finished(outcome) => write!(f, "{outcome}"),
+        }
     }
 }

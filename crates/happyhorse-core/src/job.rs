@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use crate::event::{CancelStatus, Event};
+use crate::retrying::{self, Failure, Plan, Retries};
 use crate::{JobConfig, Outcome, RequestId, Response, Transmit, TransmitId, TransportError};
 use state::{CancelStep, Follow, Phase, State, Submit};
 
@@ -70,10 +71,8 @@ pub struct Job {
     state: State,
     events: VecDeque<Event>,
     cancel: Option<CancelStatus>,
-    /// Retries spent by the whole job, against the retry policy's budget.
-    retries_spent: u32,
-    /// The shared throttle paid for a retry of the call now under way.
-    paid_retry: bool,
+    /// What the whole job spent on retries.
+    retries: Retries,
 }
 
 impl Job {
@@ -129,8 +128,7 @@ impl Job {
             state,
             events: VecDeque::new(),
             cancel: None,
-            retries_spent: 0,
-            paid_retry: false,
+            retries: Retries::default(),
         }
     }
 
@@ -315,23 +313,27 @@ impl Job {
             }
             return;
         }
-        let deadline = deadline - self.started;
         match &mut self.state {
             State::Done(_) => {}
             State::Submit(submit) if submit.in_flight.is_some() => submit.deadline_passed = true,
-            State::Submit(_) => self.finish(Outcome::DeadlineExceeded {
-                request_id: None,
-                deadline,
-                last_phase: None,
-            }),
+            State::Submit(_) => self.finish(self.deadline_exceeded(None, None)),
             State::Follow(follow) => {
-                let outcome = Outcome::DeadlineExceeded {
-                    request_id: Some(follow.request_id.clone()),
-                    deadline,
-                    last_phase: Some(follow.poll_phase(now)),
-                };
-                self.finish(outcome);
+                let (request_id, phase) = (follow.request_id.clone(), follow.poll_phase(now));
+                self.finish(self.deadline_exceeded(Some(request_id), Some(phase)));
             }
+        }
+    }
+
+    /// The outcome of a job whose deadline passed: built here only.
+    fn deadline_exceeded(
+        &self,
+        request_id: Option<RequestId>,
+        last_phase: Option<crate::PollPhase>,
+    ) -> Outcome {
+        Outcome::DeadlineExceeded {
+            request_id,
+            deadline: self.deadline.map(|d| d - self.started).unwrap_or_default(),
+            last_phase,
         }
     }
 
@@ -357,45 +359,22 @@ impl Job {
 
     /// Whether a shared pause holds requests at `now` (a finished job has none to hold).
     fn is_paused(&self, now: Instant) -> bool {
-        !matches!(self.state, State::Done(_))
-            && self
-                .config
-                .throttle()
-                .is_some_and(|t| t.paused_until(now).is_some())
+        !matches!(self.state, State::Done(_)) && retrying::is_paused(&self.config, now)
     }
 
     /// `at`, or the end of a shared pause that outlasts it.
     fn resume_at(&self, at: Instant) -> Instant {
-        self.config
-            .throttle()
-            .and_then(|t| t.paused_until(at))
-            .unwrap_or(at)
+        retrying::resume_at(&self.config, at)
     }
 
-    /// Holds every job sharing this one's throttle until `until`.
-    fn pause_all(&self, until: Instant) {
-        if let Some(throttle) = self.config.throttle() {
-            throttle.pause_until(until);
-        }
-    }
-
-    /// Whether the shared quota (if any) pays for one more retry.
-    fn may_retry(&mut self) -> bool {
-        match self.config.throttle() {
-            Some(throttle) if throttle.try_spend_retry() => {
-                self.paid_retry = true;
-                true
-            }
-            Some(_) => false,
-            None => true,
-        }
+    /// Plans the retry of a failed call (see [`Retries::plan`]).
+    fn plan_retry(&mut self, failure: Failure, now: Instant) -> Plan {
+        self.retries
+            .plan(&self.config, &mut self.rng, failure, now, &mut self.events)
     }
 
     fn record_success(&mut self) {
-        if let Some(throttle) = self.config.throttle() {
-            throttle.record_success(self.paid_retry);
-        }
-        self.paid_retry = false;
+        self.retries.record_success(&self.config);
     }
 
     /// Whether a cancel is still to be sent or answered by the service.

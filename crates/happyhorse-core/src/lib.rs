@@ -10,9 +10,12 @@
 //!   cannot say (the Chinese prompt limit, image bytes).
 //! - [`Job`]: submit (or resume) → queued → running → an [`Outcome`]; drained as [`Transmit`]s,
 //!   wake-ups and [`Event`]s; fed [`Response`]s, [`TransportError`]s, timeouts and cancel.
-//! - [`vocabulary`]: the one place that maps the service's words (`completed` vs `succeeded`,
-//!   errors on HTTP 200, string-or-object errors) to [`vocabulary::JobState`] and [`Error`].
-//! - [`oneshot`]: single status / result / cancel calls with the same mapping.
+//! - [`vocabulary`]: the one place that reads the service's answers, liberally: its words
+//!   (`completed` vs `succeeded`), errors on HTTP 200, string-or-object errors, numbers sent as
+//!   strings, a cancel answer that is not JSON, and a result's files whatever the output's shape
+//!   ([`vocabulary::output_files`]) — mapped to [`vocabulary::JobState`], [`CancelVerdict`] and [`Error`].
+//! - [`oneshot`]: status, result, cancel and catalogue calls outside a job, read the same way and
+//!   retried by the same rule ([`oneshot::Call`]).
 //!
 //! The lifecycle, the mapping table and the policies' defaults are explained in
 //! `docs/lifecycle.md`.
@@ -29,18 +32,22 @@ pub mod oneshot;
 mod outcome;
 mod policy;
 mod request_id;
+mod retrying;
 mod transmit;
 pub mod validate;
 pub mod vocabulary;
 
 pub use config::JobConfig;
-pub use error::{ApiError, ApiErrorKind, Error, JobFailure, TransportError};
+pub use error::{
+    ApiError, ApiErrorKind, DETAIL_MAX_CHARS, DETAIL_MAX_ITEMS, Error, JobFailure, TransportError,
+};
 pub use event::{CancelStatus, Event};
 pub use job::Job;
 pub use outcome::{Outcome, SubmitUnknown};
 pub use policy::{PollContext, PollPhase, PollPolicy, RetryPolicy, Throttle, ThrottleStats};
 pub use request_id::{InvalidRequestId, RequestId};
 pub use transmit::{Method, RequestKind, Response, Transmit, TransmitId};
+pub use vocabulary::CancelVerdict;
 
 #[cfg(test)]
 mod tests;

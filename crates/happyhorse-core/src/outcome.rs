@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use happyhorse_types::ResultResponse;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{ApiError, Error, JobFailure};
 use crate::{PollPhase, RequestId};
@@ -17,8 +17,10 @@ pub enum Outcome {
     Succeeded {
         /// The job's id.
         request_id: RequestId,
-        /// The raw `output` object (convert it to the model's output type).
-        output: Map<String, Value>,
+        /// The `output`, as sent: any JSON. Its files are
+        /// [`output_files`](crate::vocabulary::output_files); the model's typed output is a view
+        /// of it that may not fit.
+        output: Value,
         /// The whole `/result` answer (timestamps, cost).
         result: Box<ResultResponse>,
     },
@@ -45,8 +47,8 @@ pub enum Outcome {
         last_phase: Option<PollPhase>,
     },
     /// The submit may or may not have created a job, and no id came back. The API has no
-    /// idempotency key, so it was not repeated: check the account's request list before
-    /// submitting again, or a second job may be billed.
+    /// idempotency key, so it was not repeated: a job may exist and be billed; look for it in the
+    /// account's request list on RunComfy before submitting again, or a second job may be billed.
     SubmitOutcomeUnknown(Box<SubmitUnknown>),
     /// The service refused the submit (bad input, token, balance, rate limit): no job was created.
     Rejected {
@@ -104,47 +106,91 @@ impl Outcome {
     }
 }
 
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Outcome {
+    /// What happened, without its cause (see [`cause`](Self::cause)): the first layer of an
+    /// error chain. [`Display`](fmt::Display) is the headline followed by the cause.
+    pub fn headline(&self) -> String {
         let id = |id: &Option<RequestId>| {
             id.as_ref()
                 .map_or_else(|| "(none)".to_owned(), ToString::to_string)
         };
         match self {
-            Self::Succeeded { request_id, .. } => write!(f, "job {request_id} succeeded"),
+            Self::Succeeded { request_id, .. } => format!("job {request_id} succeeded"),
             Self::Failed {
                 request_id,
                 failure,
-            } => write!(f, "job {request_id} failed: {failure}"),
+            } => format!("job {request_id} failed: {failure}"),
             Self::Cancelled { request_id: None } => {
-                f.write_str("cancelled before the submit was sent; nothing was created")
+                "cancelled before the submit was sent; nothing was created".to_owned()
             }
-            Self::Cancelled { request_id } => write!(f, "job {} cancelled", id(request_id)),
+            Self::Cancelled { request_id } => format!("job {} cancelled", id(request_id)),
+            Self::DeadlineExceeded {
+                request_id: None,
+                deadline,
+                ..
+            } => format!(
+                "the {deadline:.0?} deadline passed before the submit could be sent; nothing was created"
+            ),
             Self::DeadlineExceeded {
                 request_id,
                 deadline,
                 ..
-            } => {
-                write!(
-                    f,
-                    "stopped waiting for job {} after the {:.0?} deadline; it was not cancelled",
-                    id(request_id),
-                    deadline
-                )
-            }
-            Self::SubmitOutcomeUnknown(unknown) => write!(
-                f,
-                "the submit to {} may or may not have created a job ({}); check the account's requests before submitting again",
-                unknown.model_id, unknown.reason
+            } => format!(
+                "stopped waiting for job {} after the {deadline:.0?} deadline; it was not cancelled",
+                id(request_id),
             ),
-            Self::Rejected { error } => write!(f, "the submit was refused: {error}"),
+            Self::SubmitOutcomeUnknown(unknown) => format!(
+                "the submit to {} may have created a job, but no request id came back: a job may \
+                 exist and be billed. Look for it in the account's request list on RunComfy \
+                 (happyhorse has no list command yet); submitting again may bill twice",
+                unknown.model_id
+            ),
+            Self::Rejected { .. } => "the submit was refused; no job was created".to_owned(),
             Self::Abandoned {
-                request_id: None,
-                error,
-            } => write!(f, "no job was created: {error}"),
-            Self::Abandoned { request_id, error } => {
-                write!(f, "stopped following job {}: {error}", id(request_id))
+                request_id: None, ..
+            } => "no job was created".to_owned(),
+            Self::Abandoned { request_id, .. } => {
+                format!("stopped following job {}", id(request_id))
             }
         }
+    }
+
+    /// Why it happened, when an error says it: the service's refusal, the failure that stopped
+    /// the client following, the failure that left a submit's fate unknown.
+    pub fn cause(&self) -> Option<&Error> {
+        match self {
+            Self::SubmitOutcomeUnknown(unknown) => Some(&unknown.reason),
+            Self::Abandoned { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Whether following the job again (by its id) may still get its result: the job exists, has
+    /// not ended, and what stopped the client is not final (an unknown or expired id is).
+    pub fn can_resume(&self) -> bool {
+        match self {
+            Self::DeadlineExceeded {
+                request_id: Some(_),
+                ..
+            } => true,
+            Self::Abandoned {
+                request_id: Some(_),
+                error,
+            } => error.is_resumable(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.headline())?;
+        if let Self::Rejected { error } = self {
+            write!(f, ": {error}")?;
+        }
+        if let Some(cause) = self.cause() {
+            write!(f, ": {}", crate::error::chain(cause))?;
+        }
+        Ok(())
     }
 }

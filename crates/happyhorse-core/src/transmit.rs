@@ -29,8 +29,9 @@ impl fmt::Display for TransmitId {
     }
 }
 
-/// Which of the four queue API calls a request is.
+/// Which API call a request is: one of the four queue calls, or the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RequestKind {
     /// `POST /v1/models/{model_id}`: creates (and bills) a job.
     Submit,
@@ -40,6 +41,8 @@ pub enum RequestKind {
     Result,
     /// `POST /v1/requests/{id}/cancel`.
     Cancel,
+    /// `GET /v1/models` or `GET /v1/models/{model_id}`: the model catalogue.
+    Catalogue,
 }
 
 impl fmt::Display for RequestKind {
@@ -49,6 +52,7 @@ impl fmt::Display for RequestKind {
             Self::Status => "status",
             Self::Result => "result",
             Self::Cancel => "cancel",
+            Self::Catalogue => "catalogue",
         })
     }
 }
@@ -105,6 +109,20 @@ impl Transmit {
         }
     }
 
+    /// `GET /v1/models` (without the schemas), or one model's entry when `model_id` is given.
+    pub(crate) fn catalogue(id: TransmitId, model_id: Option<&str>) -> Self {
+        Self {
+            id,
+            kind: RequestKind::Catalogue,
+            method: Method::Get,
+            path: match model_id {
+                Some(model_id) => submit_path(model_id),
+                None => "/v1/models?include_schema=false".to_owned(),
+            },
+            body: None,
+        }
+    }
+
     pub(crate) fn for_job(
         id: TransmitId,
         kind: RequestKind,
@@ -122,7 +140,9 @@ impl Transmit {
                 },
             ),
             RequestKind::Cancel => (Method::Post, "cancel"),
-            RequestKind::Submit => unreachable!("a submit is built by Transmit::submit"),
+            RequestKind::Submit | RequestKind::Catalogue => {
+                unreachable!("a submit or catalogue request is built by its own constructor")
+            }
         };
         Self {
             id,
@@ -160,7 +180,7 @@ impl fmt::Display for Transmit {
     }
 }
 
-/// `/v1/models/{model_id}`: the id keeps its slashes; anything outside `A–Z a–z 0–9 - . _ ~ /`
+/// `/v1/models/{model_id}` (the submit's path, and the catalogue entry's): the id keeps its slashes; anything outside `A–Z a–z 0–9 - . _ ~ /`
 /// is percent-encoded so an odd id cannot change the request's meaning.
 fn submit_path(model_id: &str) -> String {
     let mut path = String::from("/v1/models/");

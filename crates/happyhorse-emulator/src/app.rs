@@ -82,6 +82,11 @@ impl App {
         format!("{}/files/{id}.mp4", self.storage_url)
     }
 
+    /// The image some output shapes carry beside the video: a small synthetic file.
+    pub(crate) fn image_url(&self) -> String {
+        format!("{}/synthetic/4096", self.storage_url)
+    }
+
     /// Sleeps for a simulated duration, returning early when the emulator shuts down.
     pub(crate) async fn sleep(&self, simulated: std::time::Duration) {
         let mut shutdown = self.shutdown.clone();

@@ -7,6 +7,7 @@ use crate::auth::ApiToken;
 use crate::builder::{AuthStatus, EmulatorBuilder, ErrorShape, ProcessingTime};
 use crate::duration::{parse_duration, parse_memory_size, parse_size, parse_time_scale};
 use crate::faults::{Endpoint, FaultConfig, FaultKind};
+use crate::shapes::{AnswerShapes, OutputShape};
 
 /// The emulator's flags. Flatten it into a clap command and call [`EmulatorArgs::builder`].
 ///
@@ -119,6 +120,22 @@ pub struct EmulatorArgs {
     /// Close a connection that has not sent a complete request header within this time (real time).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
     pub header_read_timeout: Duration,
+
+    /// Shape of a succeeded result's `output` (to rehearse the shapes a client must read).
+    #[arg(long, value_enum, default_value = "video")]
+    pub output_shape: OutputShape,
+
+    /// Answer cancels with the documentation's own example: a comma missing, not valid JSON.
+    #[arg(long)]
+    pub malformed_cancel: bool,
+
+    /// Send error answers with HTTP 200 (the top-level `error_code` still says what failed).
+    #[arg(long)]
+    pub errors_with_200: bool,
+
+    /// Send `queue_position` and `cost` as strings (`"3"`, `"0.35"`).
+    #[arg(long)]
+    pub string_numbers: bool,
 }
 
 impl EmulatorArgs {
@@ -151,6 +168,12 @@ impl EmulatorArgs {
             .max_body_bytes(self.max_body_bytes)
             .max_connections(self.max_connections)
             .header_read_timeout(self.header_read_timeout)
+            .answer_shapes(AnswerShapes {
+                output: self.output_shape,
+                malformed_cancel: self.malformed_cancel,
+                errors_with_200: self.errors_with_200,
+                string_numbers: self.string_numbers,
+            })
     }
 }
 

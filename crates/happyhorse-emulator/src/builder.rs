@@ -9,6 +9,7 @@ use bytes::Bytes;
 use crate::auth::ApiToken;
 use crate::faults::{FaultConfig, FaultKind};
 use crate::server::{self, RunningEmulator};
+use crate::shapes::AnswerShapes;
 
 /// Connections both listeners hold at once by default; more wait in the kernel's backlog.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -116,6 +117,7 @@ pub(crate) struct Config {
     pub(crate) max_connections: usize,
     pub(crate) header_read_timeout: Duration,
     pub(crate) video: Option<Bytes>,
+    pub(crate) shapes: AnswerShapes,
 }
 
 impl fmt::Debug for Config {
@@ -137,6 +139,7 @@ impl fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("video_bytes", &self.video.as_ref().map(Bytes::len))
+            .field("shapes", &self.shapes)
             .finish_non_exhaustive()
     }
 }
@@ -192,6 +195,7 @@ impl Default for EmulatorBuilder {
                 max_connections: DEFAULT_MAX_CONNECTIONS,
                 header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
                 video: None,
+                shapes: AnswerShapes::default(),
             },
         }
     }
@@ -334,6 +338,14 @@ impl EmulatorBuilder {
     /// Serve these bytes as every output video instead of the built-in MP4 fixture.
     pub fn output_video(mut self, video: Bytes) -> Self {
         self.config.video = Some(video);
+        self
+    }
+
+    /// Answer in other plausible shapes than the documented ones (see [`AnswerShapes`]), so a
+    /// client can rehearse them: another `output` shape, the malformed cancel example, errors
+    /// with HTTP 200, numbers as strings.
+    pub fn answer_shapes(mut self, shapes: AnswerShapes) -> Self {
+        self.config.shapes = shapes;
         self
     }
 

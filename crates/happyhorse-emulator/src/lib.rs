@@ -41,6 +41,7 @@ mod query;
 mod queue;
 mod routes;
 mod server;
+mod shapes;
 mod stats;
 mod storage;
 mod validation;
@@ -56,6 +57,7 @@ pub use builder::{
 pub use duration::{SIMULATED_DURATION_MAX, TIME_SCALE_MAX, TIME_SCALE_MIN, parse_time_scale};
 pub use faults::{Endpoint, FaultConfig, FaultKind, FaultRecord};
 pub use server::RunningEmulator;
+pub use shapes::{AnswerShapes, OutputShape};
 pub use stats::{
     AuthorizationSeen, ConnectionStats, JobCounts, StatsSnapshot, StorageStats, body_key,
 };

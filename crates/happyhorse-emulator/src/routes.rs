@@ -11,6 +11,7 @@ use crate::body::EmuBody;
 use crate::catalog::ListQuery;
 use crate::faults::Endpoint;
 use crate::queue::{Access, NewJob};
+use crate::shapes::AnswerShapes;
 use crate::validation::{self, Violation};
 use crate::wire::{self, ApiError, ResultContext};
 use crate::{images, query};
@@ -106,7 +107,7 @@ pub(crate) async fn handle(
         Route::Result(id) => result(app, &id, &request, unknown_status),
         Route::Cancel(id) => cancel(app, &id, &request),
     };
-    result.unwrap_or_else(ApiError::into_response)
+    result.unwrap_or_else(|error| app.config.shapes.error_status(error.into_response()))
 }
 
 /// The model catalogue; like every call, it needs a token.
@@ -235,9 +236,11 @@ fn status(
     unknown_status: Option<&str>,
 ) -> Result<Response<EmuBody>, ApiError> {
     let job = find_job(app, id, request)?;
+    let body =
+        serde_json::to_value(wire::status(&app.base_url, &job, unknown_status)).unwrap_or_default();
     Ok(wire::json_response(
         StatusCode::OK,
-        &wire::status(&app.base_url, &job, unknown_status),
+        &app.config.shapes.reshape(body),
     ))
 }
 
@@ -251,15 +254,22 @@ fn result(
     let include_cost = query::param(request.uri().query(), "include_cost")
         .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
     let video_url = app.video_url(&job.id);
+    let image_url = app.image_url();
     let cx = ResultContext {
         video_url: &video_url,
+        image_url: &image_url,
+        shapes: app.config.shapes,
         created_at: app.clock.timestamp(job.created_at),
         finished_at: job.finished_at.map(|at| app.clock.timestamp(at)),
         include_cost,
         error_shape: app.config.error_shape,
         override_status: unknown_status,
     };
-    Ok(wire::json_response(StatusCode::OK, &wire::result(&job, cx)))
+    let body = serde_json::to_value(wire::result(&job, cx)).unwrap_or_default();
+    Ok(wire::json_response(
+        StatusCode::OK,
+        &app.config.shapes.reshape(body),
+    ))
 }
 
 fn cancel(app: &App, id: &str, request: &Request<Incoming>) -> Result<Response<EmuBody>, ApiError> {
@@ -270,10 +280,16 @@ fn cancel(app: &App, id: &str, request: &Request<Incoming>) -> Result<Response<E
     match app.jobs.cancel(id, owner) {
         Access::Found((outcome, job)) => {
             tracing::info!(request_id = %job.id, ?outcome, "cancel requested");
-            Ok(wire::json_response(
-                StatusCode::ACCEPTED,
-                &wire::cancel(&job, outcome),
-            ))
+            let answer = wire::cancel(&job, outcome);
+            if app.config.shapes.malformed_cancel {
+                let status = answer.status.as_ref().map_or("", |s| s.as_str());
+                return Ok(AnswerShapes::malformed_cancel(
+                    &job.id,
+                    status,
+                    answer.outcome.as_str(),
+                ));
+            }
+            Ok(wire::json_response(StatusCode::ACCEPTED, &answer))
         }
         Access::NotFound => Err(ApiError::NotFound),
         Access::Forbidden => Err(ApiError::Forbidden),

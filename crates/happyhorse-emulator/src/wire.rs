@@ -14,6 +14,7 @@ use crate::body::EmuBody;
 use crate::builder::{AuthStatus, ErrorShape};
 use crate::faults::FaultKind;
 use crate::queue::{CancelOutcome, JobState, JobView};
+use crate::shapes::AnswerShapes;
 use crate::validation::Violation;
 
 /// The URLs of a job on this emulator.
@@ -83,6 +84,9 @@ pub(crate) fn status(
 /// Everything `/result` needs besides the job.
 pub(crate) struct ResultContext<'a> {
     pub(crate) video_url: &'a str,
+    /// An image beside the video, for the output shapes that carry one.
+    pub(crate) image_url: &'a str,
+    pub(crate) shapes: AnswerShapes,
     pub(crate) created_at: String,
     pub(crate) finished_at: Option<String>,
     pub(crate) include_cost: bool,
@@ -91,11 +95,8 @@ pub(crate) struct ResultContext<'a> {
 }
 
 pub(crate) fn result(job: &JobView, cx: ResultContext<'_>) -> ResultResponse {
-    let output = (job.state == JobState::Succeeded).then(|| {
-        let mut output = Map::new();
-        output.insert("video".into(), json!(cx.video_url));
-        output
-    });
+    let output =
+        (job.state == JobState::Succeeded).then(|| cx.shapes.output(cx.video_url, cx.image_url));
     let error = job.error.as_ref().map(|message| match cx.error_shape {
         ErrorShape::String => ServiceError::Message(message.clone()),
         ErrorShape::Object => {

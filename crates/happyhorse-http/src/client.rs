@@ -4,15 +4,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use happyhorse_core::validate::ValidateOptions;
-use happyhorse_core::{PollPolicy, RetryPolicy};
+use happyhorse_core::vocabulary::{Catalogue, ModelEntry};
+use happyhorse_core::{PollPolicy, RetryPolicy, oneshot};
 use secrecy::SecretString;
 
+use crate::clock::Clock;
 use crate::config::{
     BASE_URL_ENV_VARS, BaseUrl, DEFAULT_BASE_URL, TOKEN_ENV_VARS, Token, env_first, redact_url,
 };
 use crate::download::{self, DownloadOptions, DownloadReport};
+use crate::driver;
 use crate::error::{Error, ErrorKind};
-use crate::transport::{ApiTransport, Method};
+use crate::outcome::core_error;
+use crate::transport::ApiTransport;
 
 /// The default cap on a JSON answer from the API: far above any real one.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -305,44 +309,27 @@ impl Client {
         download::download(&self.inner.storage, url, path, &options).await
     }
 
-    /// The model catalogue (`GET /v1/models`), as the service describes it.
+    /// The model catalogue (`GET /v1/models`), read by core: each entry's id, name and price
+    /// (numbers sent as strings included), and the answer as sent. Retried like a job's polls.
     ///
     /// # Errors
-    /// As any API request: transport, auth or protocol errors.
-    pub async fn models(&self) -> Result<serde_json::Value, Error> {
-        self.get_json("/v1/models?include_schema=false").await
+    /// As any API request: transport, auth or protocol errors (an error sent with HTTP 200 too).
+    pub async fn models(&self) -> Result<Catalogue, Error> {
+        let call = oneshot::Call::models(self.job_config(), Clock.now());
+        driver::call(&self.inner.api, call)
+            .await
+            .map_err(|e| core_error(&e))
     }
 
-    /// One model's entry (`GET /v1/models/{id}`): display name, pricing, input schema.
+    /// One model's entry (`GET /v1/models/{id}`): display name, pricing, and the entry as sent
+    /// (with its input schema).
     ///
     /// # Errors
     /// As any API request; [`ErrorKind::Rejected`] for an unknown model id.
-    pub async fn model(&self, model_id: &str) -> Result<serde_json::Value, Error> {
-        self.get_json(&format!("/v1/models/{model_id}")).await
-    }
-
-    async fn get_json(&self, path: &str) -> Result<serde_json::Value, Error> {
-        let response = self
-            .inner
-            .api
-            .send(Method::Get, path, None)
+    pub async fn model(&self, model_id: &str) -> Result<ModelEntry, Error> {
+        let call = oneshot::Call::model(model_id, self.job_config(), Clock.now());
+        driver::call(&self.inner.api, call)
             .await
-            .map_err(|f| f.error)?
-            .into_core();
-        if !(200..300).contains(&response.status) {
-            return Err(crate::outcome::api_error(&response));
-        }
-        let body: serde_json::Value = serde_json::from_slice(&response.body).map_err(|e| {
-            Error::new(
-                ErrorKind::Protocol,
-                format!("the service's answer is not JSON: {e}"),
-            )
-            .with_status(response.status)
-        })?;
-        // RunComfy answers some errors with HTTP 200 and a top-level `error_code`.
-        if body.get("error_code").is_some_and(|code| !code.is_null()) {
-            return Err(crate::outcome::api_error(&response));
-        }
-        Ok(body)
+            .map_err(|e| core_error(&e))
     }
 }

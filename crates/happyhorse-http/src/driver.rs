@@ -1,20 +1,20 @@
-//! The one loop: drives core's sans-IO [`Job`] with real requests and a real clock.
+//! The one loop: drives core's sans-IO [`Job`] (and, in [`call`], a one-shot
+//! [`oneshot::Call`]) with real requests and the client's [`Clock`].
 //!
 //! Feed inputs (answers, transport failures, timeouts, commands), drain outputs (requests,
 //! events), re-arm one timer from `poll_timeout`. Everything the loop learns is published on a
 //! `watch` channel for [`JobHandle`](crate::JobHandle); events also go to an unbounded queue
 //! for [`JobHandle::events`](crate::JobHandle::events).
 
-use std::time::Instant;
-
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use happyhorse_core::{
-    CancelStatus, Event, Job, Outcome, RequestId, Response, Transmit, TransportError,
+    CancelStatus, Event, Job, Outcome, RequestId, Response, Transmit, TransportError, oneshot,
 };
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
+use crate::clock::Clock;
 use crate::transport::{ApiTransport, SendFailure};
 
 /// What the handle can ask of a running job.
@@ -82,8 +82,9 @@ impl Driver {
     async fn run(mut self) {
         let mut in_flight = FuturesUnordered::new();
         let mut commands_open = true;
+        let clock = Clock;
         loop {
-            let now = Instant::now();
+            let now = clock.now();
             while let Some(transmit) = self.job.poll_transmit(now) {
                 in_flight.push(send(self.api.clone(), transmit));
             }
@@ -91,18 +92,18 @@ impl Driver {
             if self.job.is_terminal() {
                 break;
             }
-            let wake = self.job.poll_timeout().map(tokio::time::Instant::from_std);
+            let wake = self.job.poll_timeout();
             tokio::select! {
                 Some((id, answer)) = in_flight.next() => {
-                    let now = Instant::now();
+                    let now = clock.now();
                     match answer {
                         Ok(response) => self.job.handle_response(id, response, now),
                         Err(failure) => self.job.handle_transport_error(id, transport_error(failure), now),
                     }
                 }
-                () = sleep_until(wake) => self.job.handle_timeout(Instant::now()),
+                () = clock.sleep_until(wake) => self.job.handle_timeout(clock.now()),
                 command = self.commands.recv(), if commands_open => match command {
-                    Some(Command::Cancel) => self.job.cancel(Instant::now()),
+                    Some(Command::Cancel) => self.job.cancel(clock.now()),
                     // Every handle is gone: stop following once nothing is in flight. The job itself
                     // goes on at the service (a paid job is never cancelled behind the caller's back).
                     None => commands_open = false,
@@ -151,10 +152,31 @@ async fn send(api: ApiTransport, transmit: Transmit) -> Answer {
     (id, api.execute(transmit).await)
 }
 
-async fn sleep_until(wake: Option<tokio::time::Instant>) {
-    match wake {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+/// Drives a one-shot call to its answer: sends, reads (core reads), retries as core plans.
+pub(crate) async fn call<T>(
+    api: &ApiTransport,
+    mut call: oneshot::Call<T>,
+) -> Result<T, happyhorse_core::Error> {
+    let clock = Clock;
+    loop {
+        while let Some(event) = call.poll_event() {
+            log_event(&event);
+        }
+        if let Some(result) = call.take_result() {
+            return result;
+        }
+        match call.poll_transmit(clock.now()) {
+            Some(transmit) => {
+                let id = transmit.id;
+                let answer = api.execute(transmit).await;
+                let now = clock.now();
+                match answer {
+                    Ok(response) => call.handle_response(id, response, now),
+                    Err(failure) => call.handle_transport_error(id, transport_error(failure), now),
+                }
+            }
+            None => clock.sleep_until(call.poll_timeout()).await,
+        }
     }
 }
 

@@ -4,6 +4,9 @@ use std::fmt;
 
 use happyhorse_core::validate::{InputError, InputErrors};
 
+/// A cause kept as [`Error::source`]: core's errors, the service's refusal.
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// What went wrong, broadly; decides what a caller (or the CLI's exit code) does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -48,12 +51,50 @@ pub enum ErrorKind {
     Detached,
 }
 
+impl ErrorKind {
+    /// A stable name for machines and logs: `invalid_input`, `auth`, `not_found`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid_input",
+            Self::Config => "config",
+            Self::Auth => "auth",
+            Self::PermissionDenied => "permission_denied",
+            Self::NotFound => "not_found",
+            Self::InsufficientBalance => "insufficient_balance",
+            Self::Rejected => "rejected",
+            Self::RateLimited => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::Timeout => "timeout",
+            Self::Transport => "transport",
+            Self::Protocol => "protocol",
+            Self::JobFailed => "job_failed",
+            Self::Cancelled => "cancelled",
+            Self::DeadlineExceeded => "deadline_exceeded",
+            Self::SubmitOutcomeUnknown => "submit_outcome_unknown",
+            Self::Download => "download",
+            Self::Detached => "detached",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// An error from the client.
 ///
 /// Opaque by design: inspect it with [`kind`](Self::kind), [`is_retryable`](Self::is_retryable),
-/// [`status`](Self::status), [`request_id`](Self::request_id) and
-/// [`submit_may_have_reached_server`](Self::submit_may_have_reached_server). Its `Display` never
+/// [`status`](Self::status), [`request_id`](Self::request_id),
+/// [`submit_may_have_reached_server`](Self::submit_may_have_reached_server),
+/// [`can_resume`](Self::can_resume) and [`detail_lines`](Self::detail_lines). Its `Display` never
 /// includes the API token.
+///
+/// `Display` is this error's own layer; what caused it is its `source()` chain (core's
+/// [`happyhorse_core::Error`], the service's [`happyhorse_core::ApiError`]), so print it with
+/// `{:#}` in `anyhow`, or walk `source()`, to see the whole story — or downcast a source to act
+/// on it.
 pub struct Error {
     inner: Box<Inner>,
 }
@@ -68,6 +109,10 @@ struct Inner {
     submit_maybe_sent: Option<bool>,
     retryable: bool,
     input_errors: Option<InputErrors>,
+    resumable: bool,
+    detail: Option<serde_json::Value>,
+    detail_lines: Vec<String>,
+    source: Option<Source>,
 }
 
 impl Error {
@@ -83,6 +128,10 @@ impl Error {
                 submit_maybe_sent: None,
                 retryable: false,
                 input_errors: None,
+                resumable: false,
+                detail: None,
+                detail_lines: Vec::new(),
+                source: None,
             }),
         }
     }
@@ -144,6 +193,30 @@ impl Error {
         self
     }
 
+    pub(crate) fn resumable(mut self, resumable: bool) -> Self {
+        self.inner.resumable = resumable;
+        self
+    }
+
+    pub(crate) fn with_detail(mut self, api: &happyhorse_core::ApiError) -> Self {
+        self.inner.detail.clone_from(&api.detail);
+        self.inner.detail_lines = api.detail_lines();
+        self
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    pub(crate) fn without_source(mut self) -> Self {
+        self.inner.source = None;
+        self
+    }
+
     /// What went wrong, broadly.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
@@ -200,6 +273,27 @@ impl Error {
     pub fn submit_may_have_reached_server(&self) -> Option<bool> {
         self.inner.submit_maybe_sent
     }
+
+    /// Whether following the job again by its id ([`Client::job`](crate::Client::job)) may still
+    /// get its result: `false` once it ended (failed, cancelled), and after an error waiting cannot
+    /// fix (an unknown or expired id, another account's request, no job at all).
+    pub fn can_resume(&self) -> bool {
+        self.inner.resumable && self.inner.request_id.is_some()
+    }
+
+    /// The service's `detail` (e.g. every schema violation of a refused input), as sent.
+    pub fn detail(&self) -> Option<&serde_json::Value> {
+        self.inner.detail.as_ref()
+    }
+
+    /// The service's `detail` for people: one item per line, at most
+    /// [`DETAIL_MAX_ITEMS`](happyhorse_core::DETAIL_MAX_ITEMS) lines of at most
+    /// [`DETAIL_MAX_CHARS`](happyhorse_core::DETAIL_MAX_CHARS) characters (see
+    /// [`ApiError::detail_lines`](happyhorse_core::ApiError::detail_lines)). As sent: make it
+    /// safe before it reaches a terminal.
+    pub fn detail_lines(&self) -> &[String] {
+        &self.inner.detail_lines
+    }
 }
 
 impl fmt::Display for Error {
@@ -228,11 +322,21 @@ impl fmt::Debug for Error {
             .field("submit_maybe_sent", &self.inner.submit_maybe_sent)
             .field("retryable", &self.inner.retryable)
             .field("input_errors", &self.inner.input_errors)
+            .field("resumable", &self.inner.resumable)
+            .field("detail_lines", &self.inner.detail_lines.len())
+            .field("source", &self.inner.source)
             .finish()
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<InputErrors> for Error {
     fn from(errors: InputErrors) -> Self {

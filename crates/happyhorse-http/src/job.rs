@@ -3,15 +3,17 @@
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use futures::Stream;
+use happyhorse_core::oneshot::{self, ResultReport, StatusReport};
 use happyhorse_core::validate::{is_image_field, validate_image_ref, validate_input_with};
-use happyhorse_core::{CancelStatus, Event, Job, JobConfig, Outcome, RequestId, oneshot};
-use happyhorse_types::{CancelOutcome, Model, ResultResponse, StatusResponse};
+use happyhorse_core::vocabulary::{OutputFile, output_files};
+use happyhorse_core::{CancelStatus, Event, Job, JobConfig, Outcome, RequestId};
+use happyhorse_types::{Model, ResultResponse};
 use tokio::sync::{mpsc, watch};
 
 use crate::client::Client;
+use crate::clock::Clock;
 use crate::driver::{self, Command, Progress};
 use crate::error::{Error, ErrorKind};
 use crate::outcome::{core_error, outcome_error};
@@ -39,55 +41,45 @@ impl<M: Model> std::fmt::Debug for JobHandle<M> {
 }
 
 /// A finished, successful job.
+///
+/// A paid, succeeded job always yields its files: [`files`](Self::files) lists every http(s) URL
+/// of the output whatever its shape (core's [`output_files`]), and the typed
+/// [`output`](Self::output) is only a view of the same JSON that may not fit the model's schema.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct JobResult<M: Model> {
     /// The job's id.
     pub request_id: String,
-    /// The model's output (URLs on the storage host).
-    pub output: M::Output,
+    /// The model's output as its typed struct, when the output fits the model's output schema;
+    /// `None` when it came in another shape (its files are still in [`files`](Self::files)).
+    pub output: Option<M::Output>,
+    /// Every file of the output (URLs on the storage host), videos first, each once. Empty when
+    /// the service sent a success without any URL (see [`output_json`](Self::output_json)).
+    pub files: Vec<OutputFile>,
     /// The `/result` answer as the service sent it (timestamps, cost when asked for).
     pub raw: ResultResponse,
 }
 
 impl<M: Model> JobResult<M> {
-    /// The output video's URL: `output.video`, else the first of `output.videos`.
+    /// The first file's URL: a video when the output has one (videos come first).
     pub fn video_url(&self) -> Option<&str> {
-        let output = self.raw.output.as_ref()?;
-        output
-            .get("video")
-            .and_then(|v| v.as_str())
-            .or_else(|| output.get("videos")?.as_array()?.first()?.as_str())
+        self.files.first().map(|file| file.url.as_str())
+    }
+
+    /// Every file's URL, videos first.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|file| file.url.as_str())
+    }
+
+    /// The `output` as sent (any JSON; `null` when absent).
+    pub fn output_json(&self) -> &serde_json::Value {
+        self.raw.output.as_ref().unwrap_or(&serde_json::Value::Null)
     }
 }
 
-/// What asking to cancel did. Only queued jobs can be cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CancelResult {
-    /// The job was cancelled; nothing is billed.
-    Cancelled,
-    /// The job is already running: it cannot be cancelled, will finish, and will be billed.
-    TooLate,
-    /// The job had already finished; cancelling did nothing.
-    AlreadyFinished,
-    /// The submit had not been sent, so no job was created and nothing was sent.
-    NotSent,
-}
-
-impl CancelResult {
-    /// A sentence for people.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::Cancelled => "cancelled; nothing will be billed",
-            Self::TooLate => {
-                "not cancelled: the job is already running and will be billed when it finishes"
-            }
-            Self::AlreadyFinished => "the job had already finished; nothing to cancel",
-            Self::NotSent => "cancelled before the submit was sent; no job was created",
-        }
-    }
-}
+/// What asking to cancel did: core's verdict, the same for [`JobHandle::cancel`] and
+/// [`Client::cancel`]. `Display` says it in a sentence.
+pub use happyhorse_core::CancelVerdict as CancelResult;
 
 impl<M: Model> JobHandle<M> {
     fn new(request_id: RequestId, channels: driver::Channels) -> Self {
@@ -171,17 +163,18 @@ pub(crate) fn job_result<M: Model>(outcome: Outcome) -> Result<JobResult<M>, Err
             output,
             result,
         } => {
-            let output =
-                serde_json::from_value(serde_json::Value::Object(output)).map_err(|e| {
-                    Error::new(
-                        ErrorKind::Protocol,
-                        format!("the job's output does not match the model's output schema: {e}"),
-                    )
-                    .with_request_id(request_id.as_str())
-                })?;
+            let files = output_files(&output);
+            // Only an object is a view of the typed output: serde would read a list positionally.
+            let typed = match output {
+                serde_json::Value::Object(_) => serde_json::from_value(output).map_err(|error| {
+                    tracing::debug!(%request_id, %error, "the output does not fit the model's output type; using its URLs");
+                }).ok(),
+                _ => None,
+            };
             Ok(JobResult {
                 request_id: request_id.to_string(),
-                output,
+                output: typed,
+                files,
                 raw: *result,
             })
         }
@@ -197,20 +190,9 @@ fn cancel_result(
         Some(id) => e.with_request_id(id),
         None => e,
     };
-    match status {
-        Some(CancelStatus::Cancelled) => Ok(CancelResult::Cancelled),
-        Some(CancelStatus::TooLate) => Ok(CancelResult::TooLate),
-        Some(CancelStatus::AlreadyFinished) => Ok(CancelResult::AlreadyFinished),
-        Some(CancelStatus::NothingToCancel) => Ok(CancelResult::NotSent),
-        Some(CancelStatus::Failed(error)) => Err(with_id(core_error(&error))),
-        Some(CancelStatus::Refused) => Err(with_id(Error::new(
-            ErrorKind::Rejected,
-            "the service refused to cancel the job",
-        ))),
-        Some(other) => Err(with_id(Error::new(
-            ErrorKind::Protocol,
-            format!("unexpected cancel status {other:?}"),
-        ))),
+    match status.as_ref().and_then(CancelStatus::verdict) {
+        Some(Ok(verdict)) => Ok(verdict),
+        Some(Err(error)) => Err(with_id(core_error(error))),
         None => Err(with_id(Error::new(
             ErrorKind::Protocol,
             "the cancel did not settle",
@@ -276,7 +258,7 @@ impl Client {
         self.preflight(input).await?;
         let body = serde_json::to_vec(input)
             .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?;
-        let job = Job::submit(M::SPEC.id, body, self.job_config(), Instant::now());
+        let job = Job::submit(M::SPEC.id, body, self.job_config(), Clock.now());
         let mut channels = driver::spawn(job, self.inner.api.clone(), M::SPEC.id);
         let progress = channels
             .progress
@@ -323,24 +305,30 @@ impl Client {
     /// [`ErrorKind::InvalidInput`] when `request_id` is not a valid id.
     pub fn job<M: Model>(&self, request_id: &str) -> Result<JobHandle<M>, Error> {
         let id = parse_id(request_id)?;
-        let job = Job::resume(id.clone(), self.job_config(), Instant::now());
+        let job = Job::resume(id.clone(), self.job_config(), Clock.now());
         Ok(JobHandle::new(
             id,
             driver::spawn(job, self.inner.api.clone(), M::SPEC.id),
         ))
     }
 
-    /// One `GET /v1/requests/{id}/status`.
+    /// `GET /v1/requests/{id}/status`, read by core (numbers sent as strings included), retried
+    /// like a job's polls (429, 408, 5xx, garbled answers, transport failures).
     ///
     /// # Errors
-    /// The service's error ([`ErrorKind::NotFound`] for an unknown or expired id, …) or a transport error.
-    pub async fn status(&self, request_id: &str) -> Result<StatusResponse, Error> {
+    /// The service's error ([`ErrorKind::NotFound`] for an unknown or expired id, …) or a
+    /// transport error, once retries are spent.
+    pub async fn status(&self, request_id: &str) -> Result<StatusReport, Error> {
         let id = parse_id(request_id)?;
-        let response = self.one_shot(oneshot::status(&id)).await?;
-        oneshot::read_status(&response).map_err(|e| core_error(&e).with_request_id(request_id))
+        let call = oneshot::Call::status(&id, self.job_config(), Clock.now());
+        driver::call(&self.inner.api, call)
+            .await
+            .map_err(|e| core_error(&e).with_request_id(request_id))
     }
 
-    /// One `GET /v1/requests/{id}/result` (with the cost when `include_cost`).
+    /// `GET /v1/requests/{id}/result` (with the cost when `include_cost`): its state and, for a
+    /// succeeded job, every file of its output whatever the output's shape. Retried like
+    /// [`status`](Self::status).
     ///
     /// # Errors
     /// As [`status`](Self::status).
@@ -348,39 +336,26 @@ impl Client {
         &self,
         request_id: &str,
         include_cost: bool,
-    ) -> Result<ResultResponse, Error> {
+    ) -> Result<ResultReport, Error> {
         let id = parse_id(request_id)?;
-        let response = self.one_shot(oneshot::result(&id, include_cost)).await?;
-        oneshot::read_result(&response).map_err(|e| core_error(&e).with_request_id(request_id))
+        let call = oneshot::Call::result(&id, include_cost, self.job_config(), Clock.now());
+        driver::call(&self.inner.api, call)
+            .await
+            .map_err(|e| core_error(&e).with_request_id(request_id))
     }
 
-    /// One `POST /v1/requests/{id}/cancel`, with the honest answer.
+    /// `POST /v1/requests/{id}/cancel`, with the honest verdict. Any 2xx is a verdict, even a body
+    /// that is not JSON; retried like [`status`](Self::status) (cancelling twice is a no-op on the
+    /// service).
     ///
     /// # Errors
-    /// As [`status`](Self::status).
+    /// As [`status`](Self::status); an accepted cancel is never an error.
     pub async fn cancel(&self, request_id: &str) -> Result<CancelResult, Error> {
         let id = parse_id(request_id)?;
-        let response = self.one_shot(oneshot::cancel(&id)).await?;
-        let answer = oneshot::read_cancel(&response)
-            .map_err(|e| core_error(&e).with_request_id(request_id))?;
-        let status = answer
-            .status
-            .as_ref()
-            .map(happyhorse_types::JobStatus::as_str);
-        Ok(match (&answer.outcome, status) {
-            (CancelOutcome::Cancelled, _) => CancelResult::Cancelled,
-            (_, Some("completed" | "succeeded" | "failed" | "cancelled" | "canceled")) => {
-                CancelResult::AlreadyFinished
-            }
-            _ => CancelResult::TooLate,
-        })
-    }
-
-    async fn one_shot(
-        &self,
-        transmit: happyhorse_core::Transmit,
-    ) -> Result<happyhorse_core::Response, Error> {
-        self.inner.api.execute(transmit).await.map_err(|f| f.error)
+        let call = oneshot::Call::cancel(&id, self.job_config(), Clock.now());
+        driver::call(&self.inner.api, call)
+            .await
+            .map_err(|e| core_error(&e).with_request_id(request_id))
     }
 }
 

@@ -21,8 +21,14 @@
 //! - **Security**: the token is a secret (redacted from `Debug`, absent from errors and logs),
 //!   sent only to the API's own origin; plain `http://` is refused for non-loopback hosts while
 //!   a token is configured; JSON answers are size-limited before parsing.
+//! - **Reading answers**: `happyhorse-core` reads every answer, liberally (any shape of a result's
+//!   output, a cancel answer that is not JSON, errors with HTTP 200, numbers as strings); this crate
+//!   only carries core's `Transmit` and `Response`. A succeeded job's [`JobResult::files`] are every
+//!   file of its output, videos first. [`Client::status`], [`Client::result`], [`Client::cancel`]
+//!   and [`Client::models`] are retried like a job's polls.
 //! - **Errors**: one opaque [`Error`] with [`Error::kind`], [`Error::is_retryable`],
-//!   [`Error::status`], [`Error::request_id`] and [`Error::submit_may_have_reached_server`].
+//!   [`Error::status`], [`Error::request_id`], [`Error::submit_may_have_reached_server`],
+//!   [`Error::can_resume`] and [`Error::detail_lines`]; its `source()` chain is core's error.
 //! - **Tracing**: a `job` span per job carrying `model` and `request_id`; retries, waits and state
 //!   changes at debug level; nothing secret in any field.
 //!
@@ -46,6 +52,7 @@
 
 mod batch;
 mod client;
+mod clock;
 mod config;
 mod download;
 mod driver;
@@ -63,9 +70,11 @@ pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
 pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
 pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
 pub use error::{Error, ErrorKind};
+pub use happyhorse_core::oneshot::{ResultReport, StatusReport};
 pub use happyhorse_core::validate::{InputError, InputErrors};
+pub use happyhorse_core::vocabulary::{Catalogue, JobState, ModelEntry, OutputFile};
 pub use happyhorse_core::{
-    CancelStatus, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
+    CancelStatus, CancelVerdict, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
 };
 pub use image::ImageSource;
 pub use job::{CancelResult, EventStream, JobHandle, JobResult};

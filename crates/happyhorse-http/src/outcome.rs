@@ -1,62 +1,71 @@
 //! Maps core's outcomes and errors onto the client's [`Error`]: one place decides each kind.
+//! Core says what the service meant; this only picks the kind, and keeps core's error as the
+//! `source()` so nothing of the story is lost.
 
 use happyhorse_core::{ApiError, ApiErrorKind, Outcome, TransportError};
-use happyhorse_types::{ErrorCode, ServiceError};
 
 use crate::error::{Error, ErrorKind};
 
-/// The error for a job that ended without succeeding. Core's `Display` already says what
-/// happened and what to do; this adds the kind, the id and the details.
+/// The error for a job that ended without succeeding: the outcome's headline, with its cause
+/// (the service's refusal, the failure that stopped the client) as `source()`.
 pub(crate) fn outcome_error(outcome: &Outcome) -> Error {
-    let message = outcome.to_string();
+    let message = outcome.headline();
     let error = match outcome {
         Outcome::Failed { failure, .. } => {
             let error = Error::new(ErrorKind::JobFailed, message);
-            match &failure.error {
-                Some(ServiceError::Message(text)) => error.with_service_error(text.clone().into()),
-                Some(ServiceError::Object(object)) => {
-                    error.with_service_error(object.clone().into())
-                }
+            match failure.to_json() {
+                Some(reason) => error.with_service_error(reason),
                 None => error,
             }
         }
         Outcome::Cancelled { .. } => Error::new(ErrorKind::Cancelled, message),
         Outcome::DeadlineExceeded { .. } => Error::new(ErrorKind::DeadlineExceeded, message),
-        Outcome::SubmitOutcomeUnknown(_) => {
-            Error::new(ErrorKind::SubmitOutcomeUnknown, message).with_submit_maybe_sent(true)
+        Outcome::SubmitOutcomeUnknown(unknown) => {
+            Error::new(ErrorKind::SubmitOutcomeUnknown, message)
+                .with_submit_maybe_sent(true)
+                .with_source(unknown.reason.clone())
         }
         // The service answered and refused: no job exists.
-        Outcome::Rejected { error } => api(error, message).with_submit_maybe_sent(false),
-        Outcome::Abandoned { error, .. } => core_error(error).map_message(message),
+        Outcome::Rejected { error } => api(error, message)
+            .with_submit_maybe_sent(false)
+            .with_source(error.clone()),
+        Outcome::Abandoned { error, .. } => core_error(error)
+            .map_message(message)
+            .with_source(error.clone()),
         Outcome::Succeeded { .. } => {
             Error::new(ErrorKind::Protocol, "the job succeeded (not an error)")
         }
         other => Error::new(ErrorKind::Protocol, other.to_string()),
     };
+    let error = error.resumable(outcome.can_resume());
     match outcome.request_id() {
         Some(id) => error.with_request_id(id.as_str()),
         None => error,
     }
 }
 
-/// The client error for one of core's errors.
+/// The client error for one of core's errors: its own layer as the message, what it wraps (the
+/// last failure of exhausted retries) as `source()`, the kind from the failure at its root.
 pub(crate) fn core_error(error: &happyhorse_core::Error) -> Error {
     use happyhorse_core::Error as Core;
     let message = error.to_string();
-    match error {
+    let out = match error {
         Core::Api(api_error) => api(api_error, message),
         Core::Transport(TransportError::NotSent(_)) => {
             Error::new(ErrorKind::Unavailable, message).retryable()
         }
         Core::Transport(_) => Error::new(ErrorKind::Transport, message).retryable(),
         Core::RetriesExhausted { last, .. } | Core::RetryQuotaExhausted { last, .. } => {
-            core_error(last).map_message(message)
+            core_error(last)
+                .map_message(message)
+                .with_source((**last).clone())
         }
         Core::Protocol { .. } | Core::UnrecognisedStatus { .. } | Core::InvalidRequestId(_) => {
             Error::new(ErrorKind::Protocol, message)
         }
         other => Error::new(ErrorKind::Protocol, other.to_string()),
-    }
+    };
+    out.resumable(error.is_resumable())
 }
 
 fn api(error: &ApiError, message: String) -> Error {
@@ -70,20 +79,15 @@ fn api(error: &ApiError, message: String) -> Error {
         ApiErrorKind::ServerError => ErrorKind::Unavailable,
         _ => ErrorKind::Rejected,
     };
-    let mut out = Error::new(kind, message).with_status(error.http_status);
+    let mut out = Error::new(kind, message)
+        .with_status(error.http_status)
+        .with_detail(error)
+        .without_source();
     if error.kind.is_retryable() {
         out = out.retryable();
     }
-    match &error.code {
-        Some(ErrorCode::Number(n)) => out.with_service_code(n.to_string()),
-        Some(ErrorCode::Text(t)) => out.with_service_code(t.clone()),
+    match error.code_text() {
+        Some(code) => out.with_service_code(code),
         None => out,
     }
-}
-
-/// An API error from a raw answer outside a job (the catalogue endpoints), read as the job
-/// reads one.
-pub(crate) fn api_error(response: &happyhorse_core::Response) -> Error {
-    let error = happyhorse_core::oneshot::read_error(response);
-    api(&error, error.to_string())
 }

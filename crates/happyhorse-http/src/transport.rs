@@ -1,32 +1,16 @@
-//! Sends one API request and reads its answer, and nothing more: no retries and no decisions —
-//! those are core's. It adds what only a transport knows: the token (to the API's origin only),
-//! a cap on the body it reads, and whether a failed request may have reached the server.
+//! Sends one of core's requests and hands core's own `Response` back, and nothing more: no
+//! retries, no reading, no decisions — those are core's. It adds what only a transport knows: the
+//! token (to the API's origin only), a cap on the body it reads, and whether a failed request may
+//! have reached the server.
 
 use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER};
 
-use happyhorse_core::{Response, Transmit};
+use happyhorse_core::{Method, Response, Transmit};
 
 use crate::config::{BaseUrl, Token};
 use crate::error::{Error, ErrorKind};
-
-/// The HTTP method of an API request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
-    Get,
-    Post,
-}
-
-/// An API answer: status, `Retry-After`, and the body (at most the configured cap).
-#[derive(Debug)]
-pub(crate) struct RawResponse {
-    pub(crate) status: u16,
-    pub(crate) retry_after: Option<String>,
-    /// Needed to read a `Retry-After` given as a date without trusting the local clock.
-    pub(crate) date: Option<String>,
-    pub(crate) body: Vec<u8>,
-}
 
 /// Why a request got no answer, and whether it may have reached the server.
 #[derive(Debug)]
@@ -74,14 +58,11 @@ impl ApiTransport {
         })
     }
 
-    /// Sends `method path` (a path such as `/v1/requests/abc/status`) with an optional JSON body.
-    pub(crate) async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<RawResponse, SendFailure> {
-        let url = self.base.join(path);
+    /// Sends one of core's requests and hands core's own [`Response`] back, for core to read:
+    /// the only way anything reaches the API, for the job driver and the one-shot calls alike.
+    pub(crate) async fn execute(&self, transmit: Transmit) -> Result<Response, SendFailure> {
+        tracing::trace!(request = %transmit.kind, path = %transmit.path, "sending");
+        let url = self.base.join(&transmit.path);
         let not_sent = |error: Error| SendFailure {
             maybe_sent: false,
             error,
@@ -94,14 +75,14 @@ impl ApiTransport {
                 "refusing to send a request outside the API's origin",
             )));
         }
-        let mut request = match method {
+        let mut request = match transmit.method {
             Method::Get => self.http.get(parsed),
             Method::Post => self.http.post(parsed),
         };
         if let Some(token) = &self.token {
             request = request.header(AUTHORIZATION, token.bearer().map_err(not_sent)?);
         }
-        if let Some(body) = body {
+        if let Some(body) = transmit.body {
             request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
         let mut response = request.send().await.map_err(classify)?;
@@ -138,42 +119,14 @@ impl ApiTransport {
                 Err(e) => return Err(classify(e)),
             }
         }
-        Ok(RawResponse {
-            status,
-            retry_after,
-            date,
-            body,
-        })
-    }
-}
-
-impl ApiTransport {
-    /// Sends one of core's requests and hands back core's view of the answer — the one place
-    /// the two vocabularies meet, for the job driver and the one-shot calls alike.
-    pub(crate) async fn execute(&self, transmit: Transmit) -> Result<Response, SendFailure> {
-        let method = match transmit.method {
-            happyhorse_core::Method::Get => Method::Get,
-            happyhorse_core::Method::Post => Method::Post,
-        };
-        tracing::trace!(request = %transmit.kind, path = %transmit.path, "sending");
-        Ok(self
-            .send(method, &transmit.path, transmit.body)
-            .await?
-            .into_core())
-    }
-}
-
-impl RawResponse {
-    /// Core's view of this answer, for its readers.
-    pub(crate) fn into_core(self) -> Response {
-        let mut response = Response::new(self.status, self.body);
-        if let Some(retry_after) = self.retry_after {
-            response = response.with_retry_after(retry_after);
+        let mut answer = Response::new(status, body);
+        if let Some(retry_after) = retry_after {
+            answer = answer.with_retry_after(retry_after);
         }
-        if let Some(date) = self.date {
-            response = response.with_date(date);
+        if let Some(date) = date {
+            answer = answer.with_date(date);
         }
-        response
+        Ok(answer)
     }
 }
 

@@ -2,11 +2,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{TOKEN, VIDEO, client_for, emulator, input};
 use futures::StreamExt;
-use happyhorse_http::{CancelResult, ErrorKind, Event};
+use happyhorse_http::{CancelResult, ErrorKind, Event, JobState};
 use happyhorse_types::JobStatus;
 use happyhorse_types::image_to_video::ImageToVideo;
 
@@ -86,7 +84,7 @@ async fn a_job_is_resumed_by_its_id_after_the_handle_is_dropped() {
         .await
         .unwrap();
     assert_eq!(result.request_id, id);
-    assert!(result.output.video.is_some());
+    assert!(result.output.unwrap().video.is_some());
     assert_eq!(emulator.stats().submissions_total, 1);
     assert_eq!(
         emulator.stats().jobs.cancelled,
@@ -106,10 +104,16 @@ async fn cancel_is_honest_in_every_phase() {
         .submit::<ImageToVideo>(&input("waiting"))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Synchronise on the first job's own report that it runs, not on time.
+    let mut events = running.events();
+    while let Some(event) = events.next().await {
+        if event == Event::Running {
+            break;
+        }
+    }
     assert_eq!(
-        client.status(queued.request_id()).await.unwrap().status,
-        JobStatus::InQueue
+        client.status(queued.request_id()).await.unwrap().state,
+        JobState::Queued { position: Some(0) }
     );
 
     assert_eq!(queued.cancel().await.unwrap(), CancelResult::Cancelled);
@@ -139,7 +143,7 @@ async fn cancelling_a_finished_job_is_a_no_op() {
         CancelResult::AlreadyFinished
     );
     assert_eq!(
-        client.result(&id, false).await.unwrap().status,
+        client.result(&id, false).await.unwrap().answer.status,
         JobStatus::Succeeded
     );
     emulator.shutdown().await;

@@ -127,6 +127,8 @@ pub(crate) fn exit_code(rows: &[Row], interrupted: bool) -> u8 {
         exit::JOB_FAILED
     } else if any("cancelled") {
         exit::JOB_CANCELLED
+    } else if any("succeeded_without_files") {
+        exit::SUCCEEDED_WITHOUT_FILES
     } else if any("download_failed") {
         exit::DOWNLOAD
     } else if rows.iter().any(|r| r.state != "succeeded") {

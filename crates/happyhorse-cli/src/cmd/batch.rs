@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures::StreamExt as _;
 use happyhorse_core::validate::ValidateOptions;
 use happyhorse_http::{
-    BatchEvent, BatchItem, BatchJob, BatchOptions, DownloadOptions, Event, NextStep,
+    BatchEvent, BatchItem, BatchJob, BatchOptions, DownloadOptions, Event, NextStep, OutputFile,
     RunningOnCancel,
 };
 use happyhorse_types::image_to_video::{ImageToVideo, SPEC};
@@ -24,7 +24,7 @@ use crate::batch::report::{self, Row};
 use crate::cli::{BatchArgs, GlobalArgs};
 use crate::exit::{self, Failure};
 use crate::interrupt::Interrupts;
-use crate::output::{Output, Paint, input_errors_json};
+use crate::output::{Output, Paint, input_errors_json, terminal_safe};
 use crate::service;
 
 /// The journal's name inside `--out-dir` when `--journal` is not given.
@@ -230,7 +230,7 @@ fn finish(
             Paint::Yellow
         };
         let (head, rest) = summary.split_once('\n').unwrap_or((&summary, ""));
-        eprintln!("{}\n{rest}", output.paint(head, paint));
+        output.always(&format!("{}\n{rest}", output.paint(head, paint)));
         output.note(&format!("report: {}", report_path.display()));
         if code == exit::OK {
             output.result(&args.out_dir.display().to_string())?;
@@ -308,14 +308,15 @@ impl<'a> Runner<'a> {
         interrupts.on_forced_exit(move || {
             let (journal, path) = (journal.clone(), path.display().to_string());
             Box::pin(async move {
-                match journal.flush().await {
-                    Ok(()) => eprintln!(
+                let said = match journal.flush().await {
+                    Ok(()) => format!(
                         "journal {path} saved: rerun the same command to pick up every job where it stopped"
                     ),
-                    Err(error) => eprintln!(
+                    Err(error) => format!(
                         "journal {path} could not be saved ({error}): a rerun reports jobs submitted since its last save as outcome unknown"
                     ),
-                }
+                };
+                eprintln!("{}", terminal_safe(&said, false));
             })
         });
         let mut progress = Progress::new(self.output, order.len());
@@ -329,10 +330,10 @@ impl<'a> Runner<'a> {
                     Some(BatchEvent::Progress { index, event }) => self.on_progress(order[index], &event, &mut progress)?,
                     Some(BatchEvent::Finished(item)) => {
                         let index = order[item.index];
-                        let (row, video) = self.on_finished(index, item, &mut progress)?;
-                        if let Some(url) = video {
+                        let (row, files) = self.on_finished(index, item, &mut progress)?;
+                        if !files.is_empty() {
                             pending_downloads += 1;
-                            self.spawn_download(index, url, &downloads, saved_tx.clone());
+                            self.spawn_download(index, files, &downloads, saved_tx.clone());
                         }
                         rows.insert(index, row);
                     }
@@ -390,33 +391,43 @@ impl<'a> Runner<'a> {
                 "event": "retrying", "job": job, "request": request.to_string(), "retry": retry,
                 "delay_ms": delay.as_millis() as u64, "reason": reason.to_string(),
             }),
+            // Never dropped: said to people too, the job is still followed (for a bounded time).
+            Event::Unrecognised { status } => {
+                progress.suspend(|| {
+                    self.output.note(&format!(
+                        "{job}: the service reports a status this client does not know, {status:?}; still following"
+                    ));
+                });
+                json!({"event": "unrecognised_status", "job": job, "status": status})
+            }
             _ => return Ok(()),
         };
         self.output.json_line(&line)?;
         Ok(())
     }
 
-    /// Journals a job's end; returns its row and the video to download, if it succeeded.
+    /// Journals a job's end; returns its row and the files to download, if it succeeded.
     fn on_finished(
         &self,
         index: usize,
         item: BatchItem<ImageToVideo>,
         progress: &mut Progress,
-    ) -> anyhow::Result<(Row, Option<String>)> {
+    ) -> anyhow::Result<(Row, Vec<OutputFile>)> {
         let job = &self.jobs.jobs[index];
-        let (state, error, video) = match &item.result {
-            Ok(result) => match result.video_url() {
-                Some(url) => ("succeeded", None, Some(url.to_owned())),
-                None => (
-                    "failed",
-                    Some("the job succeeded but its output has no video URL".to_owned()),
-                    None,
-                ),
-            },
+        let (state, error, files) = match &item.result {
+            Ok(result) if result.files.is_empty() => (
+                "succeeded_without_files",
+                Some(format!(
+                    "the job succeeded, but its output holds no file URL: {}",
+                    happyhorse_core::validate::shorten(&result.output_json().to_string())
+                )),
+                Vec::new(),
+            ),
+            Ok(result) => ("succeeded", None, result.files.clone()),
             Err(error) => (
                 state_of(error.kind(), item.next_step),
-                Some(error.to_string()),
-                None,
+                Some(crate::exit_http::describe(error)),
+                Vec::new(),
             ),
         };
         let next = match item.next_step {
@@ -438,11 +449,11 @@ impl<'a> Runner<'a> {
             line["error"] = json!(error);
         }
         self.output.json_line(&line)?;
-        if video.is_none() {
+        if files.is_empty() {
             progress.finished(index, state);
         }
         let row_next = match (state, item.next_step) {
-            ("succeeded", _) => "nothing",
+            ("succeeded" | "succeeded_without_files", _) => "nothing",
             (_, NextStep::CheckAccount) => "check_account",
             (_, NextStep::Nothing) => "nothing",
             _ => "rerun",
@@ -456,26 +467,41 @@ impl<'a> Runner<'a> {
             error,
             next: row_next.into(),
         };
-        Ok((row, video))
+        Ok((row, files))
     }
 
+    /// Downloads every file of a job: the first to the job's `output` name (journaled, and checked
+    /// on a rerun), any others beside it as `<stem>-2.<ext>`, … (see `files.rs`).
     fn spawn_download(
         &self,
         index: usize,
-        url: String,
+        files: Vec<OutputFile>,
         slots: &Arc<Semaphore>,
         done: mpsc::UnboundedSender<Saved>,
     ) {
         let client = self.client.clone();
-        let path = self.out_dir.join(&self.jobs.jobs[index].output);
+        let job = &self.jobs.jobs[index];
+        let first = self.out_dir.join(&job.output);
+        let paths = crate::files::destinations(&job.id, Some(&first), &files);
         let slots = Arc::clone(slots);
         tokio::spawn(async move {
             let _slot = slots.acquire_owned().await;
-            let saved = client
-                .download(&url, &path, DownloadOptions::default())
-                .await
-                .map(|report| (report.path, report.bytes))
-                .map_err(|e| e.to_string());
+            let mut first_saved = None;
+            for (file, path) in files.iter().zip(&paths) {
+                match client
+                    .download(&file.url, path, DownloadOptions::default())
+                    .await
+                {
+                    Ok(report) => {
+                        first_saved.get_or_insert((report.path, report.bytes));
+                    }
+                    Err(error) => {
+                        let _ = done.send((index, Err(crate::exit_http::describe(&error))));
+                        return;
+                    }
+                }
+            }
+            let saved = first_saved.ok_or_else(|| "nothing to download".to_owned());
             let _ = done.send((index, saved));
         });
     }

@@ -7,6 +7,14 @@ use crate::exit;
 use crate::output::{Output, Paint};
 
 pub(super) async fn run(args: &EmulatorCommandArgs, output: Output) -> anyhow::Result<u8> {
+    // The Ctrl-C handler is installed when its future is first polled: do it before saying we
+    // listen, or a Ctrl-C sent right after the announcement kills the process uncleanly.
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    if let std::task::Poll::Ready(result) = futures::poll!(&mut stop) {
+        result?;
+        return Ok(exit::OK);
+    }
     let emulator = args.emulator.builder().start().await?;
     let stats_url = format!("{}/__emulator/stats", emulator.base_url());
     output.json_line(&json!({
@@ -26,7 +34,7 @@ pub(super) async fn run(args: &EmulatorCommandArgs, output: Output) -> anyhow::R
          Ctrl-C stops the emulator.",
         emulator.base_url()
     ));
-    tokio::signal::ctrl_c().await?;
+    stop.await?;
     emulator.shutdown().await;
     output.note("emulator stopped");
     // Stopping the server is what Ctrl-C is for here: a success, not an interruption.

@@ -1,15 +1,16 @@
-//! Following a job to its end (`run`, `wait`): events, Ctrl-C, `--timeout`, the download.
+//! Following a job to its end (`run`, `wait`): events, Ctrl-C, `--timeout`, the downloads (every
+//! file of the output; see `files.rs` for their names).
 
 use std::path::PathBuf;
 
 use futures::StreamExt as _;
 use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle};
 use happyhorse_types::image_to_video::ImageToVideo;
-use serde_json::Value;
 
 use crate::cli::DownloadArgs;
 use crate::exit::{self, Failure};
 use crate::exit_http;
+use crate::files;
 use crate::interrupt::Interrupts;
 use crate::report::Reporter;
 use crate::service::Session;
@@ -42,9 +43,7 @@ pub(super) async fn follow(
                 Some(Event::Retrying { request, retry, delay, reason }) => {
                     reporter.retrying(&request.to_string(), retry, delay, &reason.to_string());
                 }
-                Some(Event::Unrecognised { status }) => {
-                    reporter.say(&format!("the service reports an unknown status {status:?}; still following"));
-                }
+                Some(Event::Unrecognised { status }) => reporter.unrecognised(&status),
                 Some(Event::Finished(_)) | None => break,
                 Some(_) => {}
             },
@@ -74,31 +73,63 @@ pub(super) async fn follow(
             )?);
         }
     };
-    let output = result
-        .raw
-        .output
-        .clone()
-        .map(Value::Object)
-        .unwrap_or(Value::Null);
-    let Some(video_url) = result.video_url().map(str::to_owned) else {
-        reporter.succeeded(&output, None, None);
-        return Err(Failure::new(
-            exit::PROTOCOL,
-            "the job succeeded but its output has no video URL",
-        )
-        .with_request_id(&request_id)
-        .into());
-    };
+    let output = result.output_json().clone();
+    let urls: Vec<String> = result.urls().map(str::to_owned).collect();
+    if urls.is_empty() {
+        // Paid and over: say exactly that, show what came instead, and do not suggest waiting.
+        let message = format!(
+            "job {request_id} succeeded, but its output holds no file URL; nothing to download"
+        );
+        reporter.succeeded_without_files(&output, &message);
+        return Err(Failure::new(exit::SUCCEEDED_WITHOUT_FILES, message)
+            .with_request_id(&request_id)
+            .reported()
+            .into());
+    }
     if download.no_download {
-        reporter.succeeded(&output, Some(&video_url), None);
-        reporter.output().result(&video_url)?;
+        reporter.succeeded(&output, &urls, &[]);
+        reporter.output().result(&urls.join("\n"))?;
         return Ok(exit::OK);
     }
 
-    let path = download
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{request_id}.mp4")));
+    let paths = files::destinations(&request_id, download.output.as_deref(), &result.files);
+    let mut saved: Vec<(PathBuf, u64)> = Vec::new();
+    for (url, path) in urls.iter().zip(&paths) {
+        match save(session, url, path, reporter).await {
+            Ok(report) => saved.push(report),
+            Err(error) => {
+                let mut failure = exit_http::failure(&error, Some(&request_id));
+                failure.code = exit::DOWNLOAD;
+                let done: Vec<String> =
+                    saved.iter().map(|(p, _)| p.display().to_string()).collect();
+                if !done.is_empty() {
+                    failure.message =
+                        format!("{} (already saved: {})", failure.message, done.join(", "));
+                }
+                if let Some(resume) = &resume {
+                    failure.message = format!(
+                        "{} — the job succeeded; download its files again with: {resume}",
+                        failure.message
+                    );
+                    failure.extra().resume = Some(resume.clone());
+                }
+                return Err(failure.into());
+            }
+        }
+    }
+    reporter.succeeded(&output, &urls, &saved);
+    let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
+    reporter.output().result(&lines.join("\n"))?;
+    Ok(exit::OK)
+}
+
+/// Downloads one file, with a progress bar on a terminal.
+async fn save(
+    session: &Session,
+    url: &str,
+    path: &std::path::Path,
+    reporter: &mut Reporter,
+) -> Result<(PathBuf, u64), happyhorse_http::Error> {
     let bar = reporter.download_bar();
     let mut options = DownloadOptions::default();
     if let Some(bar) = bar.clone() {
@@ -109,44 +140,23 @@ pub(super) async fn follow(
             bar.set_position(p.bytes);
         });
     }
-    let saved = session.client.download(&video_url, &path, options).await;
+    let saved = session.client.download(url, path, options).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    match saved {
-        Ok(report) => {
-            reporter.succeeded(
-                &output,
-                Some(&video_url),
-                Some((&report.path, report.bytes)),
-            );
-            reporter
-                .output()
-                .result(&report.path.display().to_string())?;
-            Ok(exit::OK)
-        }
-        Err(error) => {
-            let mut failure = exit_http::failure(&error, Some(&request_id));
-            failure.code = exit::DOWNLOAD;
-            if let Some(resume) = &resume {
-                failure.message = format!(
-                    "{} — the job succeeded; download it again with: {resume}",
-                    failure.message
-                );
-            }
-            Err(failure.into())
-        }
-    }
+    saved.map(|report| (report.path, report.bytes))
 }
 
-/// The job ended without a video: report it as its own event and pick the exit code.
+/// The job ended without a video: report it as its own event and pick the exit code. "Resume"
+/// is offered only when waiting can still succeed (never after an expired id or a finished job).
 fn ended_badly(
     error: &happyhorse_http::Error,
     request_id: &str,
     resume: Option<&str>,
     reporter: &mut Reporter,
 ) -> Result<u8, Failure> {
-    let message = error.to_string();
+    let message = exit_http::describe(error);
+    let resume = resume.filter(|_| error.can_resume());
     match error.kind() {
         ErrorKind::JobFailed => {
             reporter.failed(error.service_error(), &message);
@@ -173,6 +183,7 @@ fn ended_badly(
                     "{} — the job may still be running; resume with: {resume}",
                     failure.message
                 );
+                failure.extra().resume = Some(resume.to_owned());
             }
             Err(failure)
         }
@@ -219,7 +230,7 @@ async fn interrupt(
             resume,
         ),
         Ok(other) => (
-            "other",
+            other.name(),
             format!("job {request_id}: {}", other.describe()),
             resume,
         ),

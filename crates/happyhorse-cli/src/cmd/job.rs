@@ -4,7 +4,7 @@
 //! Everything that can be checked locally is checked first — the token, the base URL, the whole
 //! input — so bad input never reaches the service, let alone costs money.
 
-use happyhorse_http::{CancelResult, JobHandle};
+use happyhorse_http::{JobHandle, JobState, ModelEntry};
 use happyhorse_types::image_to_video::{ImageToVideo, SPEC};
 use serde_json::{Value, json};
 
@@ -130,48 +130,46 @@ pub(super) async fn one_shot(
         let failure = |e: happyhorse_http::Error| exit_http::failure(&e, Some(id));
         match which {
             OneShot::Status => {
-                let status = session.client.status(id).await.map_err(failure)?;
-                output.json_line(&serde_json::to_value(&status)?)?;
-                let position = status
-                    .queue_position
-                    .map(|p| format!(" (position {p})"))
-                    .unwrap_or_default();
-                output.result(&format!("{id}: {}{position}", status.status.as_str()))?;
+                let report = session.client.status(id).await.map_err(failure)?;
+                output.json_line(&serde_json::to_value(&report.answer)?)?;
+                output.result(&format!("{id}: {}", report.state))?;
                 Ok(exit::OK)
             }
             OneShot::Result => {
-                let result = session.client.result(id, true).await.map_err(failure)?;
-                output.json_line(&serde_json::to_value(&result)?)?;
-                let status = result.status.as_str();
-                let mut line = format!("{id}: {status}");
-                if let Some(url) = video_url(result.output.as_ref()) {
-                    line.push_str(&format!("\nvideo: {url}"));
+                let report = session.client.result(id, true).await.map_err(failure)?;
+                output.json_line(&serde_json::to_value(&report.answer)?)?;
+                let mut lines = vec![format!("{id}: {}", report.state)];
+                for file in &report.files {
+                    let label = if file.is_video { "video" } else { "file" };
+                    lines.push(format!("{label}: {}", file.url));
                 }
-                if let Some(error) = &result.error {
-                    line.push_str(&format!("\nerror: {}", serde_json::to_string(error)?));
+                if let Some(cost) = report.answer.cost {
+                    lines.push(format!("cost: ${cost:.2}"));
                 }
-                if let Some(cost) = result.cost {
-                    line.push_str(&format!("\ncost: ${cost:.2}"));
-                }
-                output.result(&line)?;
-                Ok(match status {
-                    "failed" => exit::JOB_FAILED,
-                    "cancelled" | "canceled" => exit::JOB_CANCELLED,
+                let code = match &report.state {
+                    JobState::Failed { .. } => exit::JOB_FAILED,
+                    JobState::Cancelled => exit::JOB_CANCELLED,
+                    JobState::Succeeded { output } if report.files.is_empty() => {
+                        let shown = serde_json::to_string_pretty(output)?;
+                        lines.push(format!(
+                            "the job succeeded, but its output holds no file URL; the output, as sent:\n{shown}"
+                        ));
+                        exit::SUCCEEDED_WITHOUT_FILES
+                    }
                     _ => exit::OK,
-                })
+                };
+                output.result(&lines.join("\n"))?;
+                Ok(code)
             }
             OneShot::Cancel => {
-                let answer = session.client.cancel(id).await.map_err(failure)?;
-                let outcome = match answer {
-                    CancelResult::Cancelled => "cancelled",
-                    CancelResult::TooLate => "too_late",
-                    CancelResult::AlreadyFinished => "already_finished",
-                    _ => "other",
-                };
-                output.json_line(
-                    &json!({"request_id": id, "outcome": outcome, "message": answer.describe()}),
-                )?;
-                output.result(&format!("{id}: {}", answer.describe()))?;
+                // Any answer the service accepted is a verdict, and the command did its job.
+                let verdict = session.client.cancel(id).await.map_err(failure)?;
+                output.json_line(&json!({
+                    "request_id": id,
+                    "outcome": verdict.name(),
+                    "message": verdict.describe(),
+                }))?;
+                output.result(&format!("{id}: {verdict}"))?;
                 Ok(exit::OK)
             }
         }
@@ -200,18 +198,17 @@ pub(super) async fn models(
     let outcome = async {
         match &args.command {
             None | Some(ModelsCommand::List) => {
-                let answer = session
+                let catalogue = session
                     .client
                     .models()
                     .await
                     .map_err(|e| exit_http::failure(&e, None))?;
-                output.json_line(&answer)?;
-                let models = answer
-                    .get("models")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                let lines: Vec<String> = models.iter().map(|m| model_line(m, output)).collect();
+                output.json_line(&catalogue.raw)?;
+                let lines: Vec<String> = catalogue
+                    .models
+                    .iter()
+                    .map(|m| model_line(m, output))
+                    .collect();
                 output.result(&lines.join("\n"))?;
             }
             Some(ModelsCommand::Get { id }) => {
@@ -220,13 +217,13 @@ pub(super) async fn models(
                     .model(id)
                     .await
                     .map_err(|e| exit_http::failure(&e, None))?;
-                output.json_line(&model)?;
+                output.json_line(&model.raw)?;
                 let mut text = model_line(&model, output);
-                if let Some(description) = model.get("description").and_then(Value::as_str) {
-                    text.push_str(&format!("\n{description}"));
-                }
-                if let Some(note) = model.get("pricing_note").and_then(Value::as_str) {
-                    text.push_str(&format!("\n{note}"));
+                for extra in [&model.description, &model.pricing_note]
+                    .into_iter()
+                    .flatten()
+                {
+                    text.push_str(&format!("\n{extra}"));
                 }
                 output.result(&text)?;
             }
@@ -239,16 +236,16 @@ pub(super) async fn models(
 }
 
 /// `id  name  $0.10/second`.
-fn model_line(model: &Value, output: Output) -> String {
-    let text = |key: &str| model.get(key).and_then(Value::as_str).unwrap_or("?");
-    let price = match model.get("base_price_usd").and_then(Value::as_f64) {
-        Some(price) => format!("${price:.2}/{}", text("price_unit")),
+fn model_line(model: &ModelEntry, output: Output) -> String {
+    let text = |value: &Option<String>| value.clone().unwrap_or_else(|| "?".to_owned());
+    let price = match model.base_price_usd {
+        Some(price) => format!("${price:.2}/{}", text(&model.price_unit)),
         None => "price unknown".to_owned(),
     };
     format!(
         "{}  {}  {price}",
-        output.paint(text("model_id"), Paint::Bold),
-        text("display_name")
+        output.paint(&text(&model.model_id), Paint::Bold),
+        text(&model.display_name)
     )
 }
 
@@ -277,7 +274,7 @@ async fn submit_past_ctrl_c(
     }
     interrupts.note_on_forced_exit(
         "the submit was in flight: a job may have been created (and billed) with an id this command \
-         never received; check the account's requests before submitting again"
+         never received; look for it in the account's request list on RunComfy before submitting again, which may bill twice"
             .to_owned(),
     );
     let submitting = session.client.submit_json::<ImageToVideo>(body);
@@ -315,12 +312,4 @@ async fn submit(
         submit_past_ctrl_c(session, body, interrupts, |text| reporter.say(text)).await?;
     reporter.submitted(handle.request_id(), SPEC.id);
     Ok((handle, interrupted))
-}
-
-fn video_url(output: Option<&serde_json::Map<String, Value>>) -> Option<&str> {
-    let output = output?;
-    output
-        .get("video")
-        .and_then(Value::as_str)
-        .or_else(|| output.get("videos")?.as_array()?.first()?.as_str())
 }

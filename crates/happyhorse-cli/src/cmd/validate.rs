@@ -34,7 +34,7 @@ pub(super) fn run(args: &ValidateArgs, output: Output) -> anyhow::Result<u8> {
             let failure = Failure::invalid_input(errors);
             if output.json {
                 // The verdict object above is the report; stderr still gets the sentence.
-                eprintln!("{} {failure}", output.paint("error:", Paint::Red));
+                output.always(&format!("{} {failure}", output.paint("error:", Paint::Red)));
                 return Err(failure.reported().into());
             }
             Err(failure.into())

@@ -70,7 +70,8 @@ fn a_second_ctrl_c_during_the_submit_says_a_job_may_exist() {
     assert!(
         stderr.contains("interrupted again: exiting now")
             && stderr.contains("a job may have been created (and billed)")
-            && stderr.contains("check the account's requests"),
+            && stderr.contains("request list on RunComfy")
+            && stderr.contains("may bill twice"),
         "{stderr}"
     );
     // The warning was true: the service did create the job.

@@ -6,5 +6,7 @@ mod help;
 mod hostile_input;
 mod jobs;
 mod offline;
+mod quirks;
 mod secrets;
 mod soak;
+mod stranger;

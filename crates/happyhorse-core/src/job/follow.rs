@@ -2,13 +2,14 @@
 
 use std::time::{Duration, Instant};
 
-use happyhorse_types::{CancelOutcome, CancelResponse, JobStatus, ResultResponse, StatusResponse};
+use happyhorse_types::{JobStatus, ResultResponse, StatusResponse};
 
 use super::Job;
 use super::state::{CancelStep, Follow, InFlight, Phase, State, Unrecognised};
 use crate::error::Error;
 use crate::event::{CancelStatus, Event};
-use crate::vocabulary::{self, Answer, JobState};
+use crate::retrying::{Failure, Plan};
+use crate::vocabulary::{self, Answer, CancelVerdict, JobState};
 use crate::{Outcome, PollContext, RequestKind, Response, Transmit, TransmitId};
 
 pub(super) fn next_transmit(
@@ -51,24 +52,21 @@ impl Job {
         response: Response,
         now: Instant,
     ) {
-        let retry_after = response
-            .retry_after
-            .as_deref()
-            .and_then(|value| vocabulary::parse_retry_after(value, response.date.as_deref()));
-        let answer = match kind {
-            RequestKind::Cancel => return self.on_cancel_response(&response, retry_after, now),
-            RequestKind::Status => match vocabulary::read::<StatusResponse>(kind, &response) {
-                Answer::Ok(status) => Answer::Ok((vocabulary::state_from_status(&status), None)),
-                Answer::Api(error) => Answer::Api(error),
-                Answer::Garbled(error) => Answer::Garbled(error),
-            },
-            _ => match vocabulary::read::<ResultResponse>(kind, &response) {
-                Answer::Ok(result) => {
-                    Answer::Ok((vocabulary::state_from_result(&result), Some(result)))
-                }
-                Answer::Api(error) => Answer::Api(error),
-                Answer::Garbled(error) => Answer::Garbled(error),
-            },
+        if kind == RequestKind::Cancel {
+            return self.on_cancel_response(&response, now);
+        }
+        let (answer, retry_after) = if kind == RequestKind::Status {
+            let read = vocabulary::read::<StatusResponse>(kind, &response);
+            let answer = read
+                .answer
+                .map(|status| (vocabulary::state_from_status(&status), None));
+            (answer, read.retry_after)
+        } else {
+            let read = vocabulary::read::<ResultResponse>(kind, &response);
+            let answer = read
+                .answer
+                .map(|result| (vocabulary::state_from_result(&result), Some(result)));
+            (answer, read.retry_after)
         };
         match answer {
             Answer::Ok((state, result)) => {
@@ -94,12 +92,10 @@ impl Job {
     pub(super) fn on_follow_failure(
         &mut self,
         kind: RequestKind,
-        error: Error,
+        reason: Error,
         retry_after: Option<Duration>,
         now: Instant,
     ) {
-        let retry = self.config.retry().clone();
-        let over_budget = self.retries_spent >= retry.budget();
         let Some(follow) = self.follow() else { return };
         let failures = if kind == RequestKind::Cancel {
             &mut follow.cancel_failures
@@ -107,90 +103,72 @@ impl Job {
             &mut follow.poll_failures
         };
         *failures += 1;
-        let attempts = *failures;
-        if let Some(asked) = retry_after {
-            self.pause_all(now + asked.min(retry.retry_after_max()));
-        }
-        let exhausted = attempts >= retry.max_attempts() || over_budget;
-        if exhausted || !self.may_retry() {
-            let last = Box::new(error);
-            let error = if exhausted {
-                Error::RetriesExhausted {
-                    request: kind,
-                    attempts,
-                    last,
+        let failure = Failure {
+            request: kind,
+            attempts: *failures,
+            reason,
+            retry_after,
+        };
+        match self.plan_retry(failure, now) {
+            Plan::After(delay) => {
+                let Some(follow) = self.follow() else { return };
+                if kind == RequestKind::Cancel {
+                    follow.cancel = CancelStep::Wanted {
+                        not_before: now + delay,
+                    };
+                } else {
+                    follow.next_poll = now + delay;
                 }
-            } else {
-                Error::RetryQuotaExhausted {
-                    request: kind,
-                    last,
-                }
-            };
-            if kind == RequestKind::Cancel {
-                // The job itself may be fine: report the failed cancel and keep following.
+            }
+            // The job itself may be fine: report the failed cancel and keep following.
+            Plan::GiveUp(error) if kind == RequestKind::Cancel => {
                 self.settle_cancel(CancelStatus::Failed(error));
-            } else {
+            }
+            Plan::GiveUp(error) => {
                 let request_id = self.request_id().cloned();
                 self.finish(Outcome::Abandoned { request_id, error });
             }
-            return;
         }
-        self.retries_spent += 1;
-        let delay = retry.delay(attempts, retry_after, &mut self.rng);
-        let Some(follow) = self.follow() else { return };
-        if kind == RequestKind::Cancel {
-            follow.cancel = CancelStep::Wanted {
-                not_before: now + delay,
-            };
-        } else {
-            follow.next_poll = now + delay;
-        }
-        self.events.push_back(Event::Retrying {
-            request: kind,
-            retry: attempts,
-            delay,
-            reason: error,
-        });
     }
 
-    fn on_cancel_response(
-        &mut self,
-        response: &Response,
-        retry_after: Option<Duration>,
-        now: Instant,
-    ) {
-        match vocabulary::read::<CancelResponse>(RequestKind::Cancel, response) {
-            Answer::Ok(answer) => {
-                let Some(follow) = self.follow() else { return };
-                follow.cancel_failures = 0;
-                if answer.outcome == CancelOutcome::Cancelled {
-                    return self.cancelled_by_service();
-                }
-                match answer.status {
-                    Some(JobStatus::InProgress) => self.settle_cancel(CancelStatus::TooLate),
-                    Some(JobStatus::Cancelled | JobStatus::Canceled) => self.cancelled_by_service(),
-                    Some(JobStatus::Completed | JobStatus::Succeeded | JobStatus::Failed) => {
-                        self.settle_cancel(CancelStatus::AlreadyFinished);
-                        if let Some(follow) = self.follow() {
-                            follow.phase = Phase::Finishing;
-                            follow.next_poll = now;
-                        }
-                    }
-                    // Not cancelled, and not told why: the next poll, right away, decides.
-                    _ => {
-                        follow.cancel = CancelStep::Verify;
-                        follow.next_poll = now;
-                    }
-                }
-            }
+    fn on_cancel_response(&mut self, response: &Response, now: Instant) {
+        let read = vocabulary::read_cancel(response);
+        let verdict = match read.answer {
+            Answer::Ok(verdict) => verdict,
             Answer::Api(error) if !Error::Api(error.clone()).is_retryable() => {
-                self.settle_cancel(CancelStatus::Failed(Error::Api(error)));
+                return self.settle_cancel(CancelStatus::Failed(Error::Api(error)));
             }
             Answer::Api(error) => {
-                self.on_follow_failure(RequestKind::Cancel, Error::Api(error), retry_after, now)
+                return self.on_follow_failure(
+                    RequestKind::Cancel,
+                    Error::Api(error),
+                    read.retry_after,
+                    now,
+                );
             }
             Answer::Garbled(error) => {
-                self.on_follow_failure(RequestKind::Cancel, error, retry_after, now)
+                return self.on_follow_failure(RequestKind::Cancel, error, read.retry_after, now);
+            }
+        };
+        let Some(follow) = self.follow() else { return };
+        follow.cancel_failures = 0;
+        match verdict {
+            CancelVerdict::Cancelled => self.cancelled_by_service(),
+            CancelVerdict::TooLate => self.settle_cancel(CancelStatus::TooLate),
+            CancelVerdict::Refused => self.settle_cancel(CancelStatus::Refused),
+            CancelVerdict::AlreadyFinished => {
+                self.settle_cancel(CancelStatus::AlreadyFinished);
+                if let Some(follow) = self.follow() {
+                    follow.phase = Phase::Finishing;
+                    follow.next_poll = now;
+                }
+            }
+            // Not told (enough): the next poll, right away, decides.
+            _ => {
+                follow.cancel = CancelStep::Verify {
+                    refused: verdict == CancelVerdict::NotCancellable,
+                };
+                follow.next_poll = now;
             }
         }
     }
@@ -214,7 +192,10 @@ impl Job {
         }
         let verdict_pending = self.cancel_pending();
         let Some(follow) = self.follow() else { return };
-        let awaiting_verdict = follow.cancel == CancelStep::Verify;
+        let awaiting_verdict = match follow.cancel {
+            CancelStep::Verify { refused } => Some(refused),
+            _ => None,
+        };
         let request_id = follow.request_id.clone();
         let previous = follow.phase;
         let next_phase = match state {
@@ -249,8 +230,11 @@ impl Job {
                 Phase::Finishing
             }
             JobState::Queued { position } => {
-                if awaiting_verdict {
-                    self.settle_cancel(CancelStatus::Refused);
+                match awaiting_verdict {
+                    Some(true) => self.settle_cancel(CancelStatus::Refused),
+                    // Accepted, not confirmed, and still queued: say so rather than guess.
+                    Some(false) => self.settle_cancel(CancelStatus::Unconfirmed),
+                    None => {}
                 }
                 let Some(follow) = self.follow() else { return };
                 follow.last_not_running = Some(now);
@@ -261,7 +245,7 @@ impl Job {
                 Phase::Queued { position }
             }
             JobState::Running => {
-                if awaiting_verdict {
+                if awaiting_verdict.is_some() {
                     self.settle_cancel(CancelStatus::TooLate);
                 }
                 let Some(follow) = self.follow() else { return };

@@ -142,6 +142,9 @@ pub(crate) enum CancelStep {
         not_before: Instant,
     },
     InFlight,
-    /// The service would not cancel without saying why: the next poll decides the verdict.
-    Verify,
+    /// The service did not say (enough) what the cancel did: the next poll decides the verdict.
+    /// `refused`: it said `not_cancellable` (else it accepted without a readable verdict).
+    Verify {
+        refused: bool,
+    },
 }

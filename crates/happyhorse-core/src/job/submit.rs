@@ -9,6 +9,7 @@ use super::state::{CancelStep, Follow, InFlight, Phase, State, Submit};
 use crate::error::{ApiErrorKind, Error};
 use crate::event::Event;
 use crate::outcome::SubmitUnknown;
+use crate::retrying::{Failure, Plan};
 use crate::vocabulary::{self, Answer};
 use crate::{
     Outcome, PollContext, PollPhase, RequestId, RequestKind, Response, Transmit, TransmitId,
@@ -35,7 +36,8 @@ pub(super) fn next_transmit(
 
 impl Job {
     pub(super) fn on_submit_response(&mut self, response: Response, now: Instant) {
-        match vocabulary::read::<SubmitResponse>(RequestKind::Submit, &response) {
+        let read = vocabulary::read::<SubmitResponse>(RequestKind::Submit, &response);
+        match read.answer {
             Answer::Ok(submitted) => {
                 self.record_success();
                 match RequestId::new(submitted.request_id) {
@@ -49,10 +51,7 @@ impl Job {
             }
             // A 429 refuses the request before anything is created: repeating it is safe.
             Answer::Api(error) if error.kind == ApiErrorKind::RateLimited => {
-                let retry_after = response.retry_after.as_deref().and_then(|value| {
-                    vocabulary::parse_retry_after(value, response.date.as_deref())
-                });
-                self.retry_submit(Error::Api(error), retry_after, now);
+                self.retry_submit(Error::Api(error), read.retry_after, now);
             }
             Answer::Api(error) => self.reject(error),
             Answer::Garbled(error) => self.submit_unknown(error),
@@ -72,63 +71,34 @@ impl Job {
         let State::Submit(submit) = &mut self.state else {
             return;
         };
-        if submit.cancel_requested || submit.deadline_passed {
-            let outcome = if submit.cancel_requested {
-                Outcome::Cancelled { request_id: None }
-            } else {
-                let deadline = self.deadline.map(|d| d - self.started).unwrap_or_default();
-                Outcome::DeadlineExceeded {
-                    request_id: None,
-                    deadline,
-                    last_phase: None,
-                }
-            };
-            self.finish(outcome);
-            return;
+        if submit.cancel_requested {
+            return self.finish(Outcome::Cancelled { request_id: None });
+        }
+        if submit.deadline_passed {
+            return self.finish(self.deadline_exceeded(None, None));
         }
         submit.failures += 1;
-        let failures = submit.failures;
-        let retry = self.config.retry().clone();
-        if let Some(asked) = retry_after {
-            self.pause_all(now + asked.min(retry.retry_after_max()));
-        }
-        let exhausted = failures >= retry.max_attempts() || self.retries_spent >= retry.budget();
-        if exhausted || !self.may_retry() {
-            if let Error::Api(error) = reason {
-                // Rate limited to the end: the service refused the job, and said so.
-                self.reject(error);
-                return;
-            }
-            let last = Box::new(reason);
-            let error = if exhausted {
-                Error::RetriesExhausted {
-                    request: RequestKind::Submit,
-                    attempts: failures,
-                    last,
-                }
-            } else {
-                Error::RetryQuotaExhausted {
-                    request: RequestKind::Submit,
-                    last,
-                }
-            };
-            self.finish(Outcome::Abandoned {
-                request_id: None,
-                error,
-            });
-            return;
-        }
-        self.retries_spent += 1;
-        let delay = retry.delay(failures, retry_after, &mut self.rng);
-        if let State::Submit(submit) = &mut self.state {
-            submit.not_before = now + delay;
-        }
-        self.events.push_back(Event::Retrying {
+        let failure = Failure {
             request: RequestKind::Submit,
-            retry: failures,
-            delay,
+            attempts: submit.failures,
             reason,
-        });
+            retry_after,
+        };
+        match self.plan_retry(failure, now) {
+            Plan::After(delay) => {
+                if let State::Submit(submit) = &mut self.state {
+                    submit.not_before = now + delay;
+                }
+            }
+            Plan::GiveUp(error) => match error.last() {
+                // Rate limited to the end: the service refused the job, and said so.
+                Some(Error::Api(refusal)) => self.reject(refusal.clone()),
+                _ => self.finish(Outcome::Abandoned {
+                    request_id: None,
+                    error,
+                }),
+            },
+        }
     }
 
     fn reject(&mut self, error: crate::ApiError) {
@@ -147,12 +117,7 @@ impl Job {
         });
         // A cancel asked for while the submit was in flight is sent even past the deadline.
         if deadline_passed && !cancel_requested {
-            let deadline = self.deadline.map(|d| d - self.started).unwrap_or_default();
-            let outcome = Outcome::DeadlineExceeded {
-                request_id: Some(request_id),
-                deadline,
-                last_phase: Some(PollPhase::Submitted),
-            };
+            let outcome = self.deadline_exceeded(Some(request_id), Some(PollPhase::Submitted));
             self.finish(outcome);
             return;
         }

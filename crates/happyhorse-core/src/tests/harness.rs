@@ -288,6 +288,7 @@ pub(crate) fn routed(
             RequestKind::Status => 1,
             RequestKind::Result => 2,
             RequestKind::Cancel => 3,
+            other => panic!("a job never sends a {other} request"),
         };
         scripts[index].pop_front().unwrap_or_else(|| {
             panic!(

@@ -5,6 +5,7 @@ mod answers;
 mod cancel;
 mod harness;
 mod lifecycle;
+mod oneshot;
 mod props;
 mod retry;
 mod throttle;

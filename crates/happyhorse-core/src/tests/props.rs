@@ -92,7 +92,7 @@ fn created_nothing(reply: &Reply) -> bool {
     match reply {
         Reply::Fail(error) => error.is_not_sent(),
         Reply::Respond(response) => matches!(
-            vocabulary::read::<happyhorse_types::SubmitResponse>(RequestKind::Submit, response),
+            vocabulary::read::<happyhorse_types::SubmitResponse>(RequestKind::Submit, response).answer,
             vocabulary::Answer::Api(error) if error.kind == crate::ApiErrorKind::RateLimited
         ),
         Reply::Hold => false,

@@ -218,7 +218,7 @@ fn a_submit_that_never_leaves_gives_up_with_nothing_created() {
     ));
     assert_eq!(
         h.outcome().to_string(),
-        "no job was created: gave up on submit after 2 attempts"
+        "no job was created: gave up on submit after 2 attempts: request not sent: connection refused"
     );
 }
 

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use happyhorse_core::vocabulary::{self, JobState};
 use happyhorse_core::{
-    ApiErrorKind, CancelStatus, Error, Event, Job, JobConfig, Outcome, RequestId, RequestKind,
-    Response, oneshot,
+    ApiErrorKind, CancelStatus, CancelVerdict, Error, Event, Job, JobConfig, Outcome, RequestId,
+    RequestKind, Response, oneshot,
 };
 use happyhorse_types::image_to_video::ImageToVideoOutput;
-use happyhorse_types::{CancelOutcome, ErrorBody, ErrorCode, JobStatus};
+use happyhorse_types::{ErrorBody, ErrorCode};
 use serde_json::{Map, Value};
 
 /// The model every generated job submits to.
@@ -56,6 +56,11 @@ pub(crate) const TEMPLATES: &[&str] = &[
     r#"{"status":"succeeded","output":{"video":{s}},"cost":{s}}"#,
     r#"{"status":{k},"created_at":{n}}"#,
     r#"{"request_id":{s},"status":{k},"outcome":{k},"output":{"video":{s}},"queue_position":{n}}"#,
+    r#"{"status":{k},"output":{s}}"#,
+    r#"{"status":{k},"output":[{s},{"url":{s}},{n}]}"#,
+    r#"{"status":{k},"videos":[{s}],"result_url":{s}}"#,
+    r#"{"request_id":{s} "status":{k} "outcome":{k}}"#,
+    r#"{"status":{k},"queue_position":"{n}"}"#,
 ];
 
 /// Status and outcome words (as JSON), the known ones and a few near misses.
@@ -465,10 +470,14 @@ fn failure_as_sent(failure: &happyhorse_core::JobFailure) -> Value {
 /// The `/status` row of the vocabulary table.
 fn check_status_state(state: &JobState, read: &Read) {
     let sent = read.str_field("status").expect("a status");
+    // A number, or a string holding one.
     let position = read
         .object()
         .and_then(|o| o.get("queue_position"))
-        .and_then(Value::as_u64);
+        .and_then(|p| {
+            p.as_u64()
+                .or_else(|| p.as_str().and_then(|t| t.trim().parse().ok()))
+        });
     let ok = match (sent, state) {
         ("in_queue", JobState::Queued { position: p }) => *p == position,
         ("in_progress", JobState::Running) => true,
@@ -490,7 +499,35 @@ fn check_status_state(state: &JobState, read: &Read) {
 fn check_result_state(state: &JobState, read: &Read) {
     let object = read.object().expect("an object");
     let sent = read.str_field("status").expect("a status");
-    let output = object.get("output").and_then(Value::as_object);
+    // Any JSON but null; without one, a succeeded result's other fields when they hold a URL.
+    let envelope = [
+        "request_id",
+        "status",
+        "status_url",
+        "result_url",
+        "cancel_url",
+        "created_at",
+        "finished_at",
+        "cost",
+        "error",
+        "output",
+    ];
+    let lifted = || {
+        let rest: Map<String, Value> = object
+            .iter()
+            .filter(|(k, _)| !envelope.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let rest = Value::Object(rest);
+        let succeeded = matches!(sent, "succeeded" | "completed");
+        (succeeded && !vocabulary::output_files(&rest).is_empty()).then_some(rest)
+    };
+    let output = object
+        .get("output")
+        .filter(|o| !o.is_null())
+        .cloned()
+        .or_else(lifted);
+    let output = output.as_ref();
     // An `error` of another type is dropped as if absent.
     let error = object
         .get("error")
@@ -557,9 +594,13 @@ pub(crate) fn check_response(response: &Response) {
     // Status.
     let status = oneshot::read_status(response);
     check_shape(RequestKind::Status, response, &read, retry_after, &status);
-    if let Ok(answer) = &status {
-        assert_eq!(Some(answer.status.as_str()), read.str_field("status"));
-        check_status_state(&vocabulary::state_from_status(answer), &read);
+    if let Ok(report) = &status {
+        assert_eq!(
+            Some(report.answer.status.as_str()),
+            read.str_field("status")
+        );
+        assert_eq!(report.state, vocabulary::state_from_status(&report.answer));
+        check_status_state(&report.state, &read);
     }
     if plain && read.str_field("status").is_some() {
         assert!(
@@ -571,21 +612,23 @@ pub(crate) fn check_response(response: &Response) {
     // Result.
     let result = oneshot::read_result(response);
     check_shape(RequestKind::Result, response, &read, retry_after, &result);
-    if let Ok(answer) = &result {
-        assert_eq!(Some(answer.status.as_str()), read.str_field("status"));
-        let state = vocabulary::state_from_result(answer);
-        check_result_state(&state, &read);
-        if let JobState::Succeeded { output } = &state {
-            // What the HTTP client does with it: convert to the model's output type.
-            let _ = serde_json::from_value::<ImageToVideoOutput>(Value::Object(output.clone()));
+    if let Ok(report) = &result {
+        assert_eq!(
+            Some(report.answer.status.as_str()),
+            read.str_field("status")
+        );
+        assert_eq!(report.state, vocabulary::state_from_result(&report.answer));
+        check_result_state(&report.state, &read);
+        if let JobState::Succeeded { output } = &report.state {
+            assert_eq!(report.files, vocabulary::output_files(output));
+            // What the HTTP client does with it: a view as the model's output type, if it fits.
+            let _ = serde_json::from_value::<ImageToVideoOutput>(output.clone());
+        } else {
+            assert!(report.files.is_empty());
         }
     }
-    // `output` must fit only when the status says the job succeeded.
-    let succeeded = matches!(read.str_field("status"), Some("succeeded" | "completed"));
-    if plain
-        && read.str_field("status").is_some()
-        && (!succeeded || read.fields_fit(&["output"], Value::is_object))
-    {
+    // `output` is any JSON: only the status must fit.
+    if plain && read.str_field("status").is_some() {
         assert!(
             result.is_ok(),
             "a readable /result answer refused: {result:?}"
@@ -593,23 +636,41 @@ pub(crate) fn check_response(response: &Response) {
     }
 
     // Cancel.
+    // Cancel: any 2xx that is not an error is a verdict, JSON or not.
     let cancel = oneshot::read_cancel(response);
-    check_shape(RequestKind::Cancel, response, &read, retry_after, &cancel);
-    if let Ok(answer) = &cancel {
-        assert_eq!(Some(answer.outcome.as_str()), read.str_field("outcome"));
-        assert_eq!(
-            answer.status.as_ref().map(JobStatus::as_str),
-            read.str_field("status")
-        );
-    }
-    if plain && read.str_field("outcome").is_some() {
-        assert!(
-            cancel.is_ok(),
-            "a readable cancel answer refused: {cancel:?}"
-        );
+    if success && !read.error_shaped {
+        let verdict = cancel
+            .as_ref()
+            .expect("an accepted cancel read as an error");
+        if read.json.is_some() {
+            let expected = cancel_verdict(read.str_field("outcome"), read.str_field("status"));
+            assert_eq!(*verdict, expected, "{response:?}");
+        }
+    } else {
+        check_shape(RequestKind::Cancel, response, &read, retry_after, &cancel);
     }
 
     check_through_job(response, &submit, &status, &result, &cancel);
+}
+
+/// The verdict the words of a JSON cancel answer amount to (`docs/lifecycle.md`, cancel).
+fn cancel_verdict(outcome: Option<&str>, status: Option<&str>) -> CancelVerdict {
+    let outcome = outcome.map(|w| w.trim().to_ascii_lowercase());
+    if matches!(outcome.as_deref(), Some("cancelled" | "canceled")) {
+        return CancelVerdict::Cancelled;
+    }
+    let refused = matches!(
+        outcome.as_deref(),
+        Some("not_cancellable" | "not_cancelable" | "not_cancelled" | "not_canceled")
+    );
+    match status.map(str::trim) {
+        Some("cancelled" | "canceled") => CancelVerdict::Cancelled,
+        Some("in_progress") => CancelVerdict::TooLate,
+        Some("completed" | "succeeded" | "failed") => CancelVerdict::AlreadyFinished,
+        Some("in_queue") if refused => CancelVerdict::Refused,
+        _ if refused => CancelVerdict::NotCancellable,
+        _ => CancelVerdict::Unconfirmed,
+    }
 }
 
 fn events(job: &mut Job) -> Vec<Event> {
@@ -629,9 +690,9 @@ fn retrying(events: &[Event], kind: RequestKind) -> bool {
 fn check_through_job(
     response: &Response,
     submit: &Result<(RequestId, happyhorse_types::SubmitResponse), Error>,
-    status: &Result<happyhorse_types::StatusResponse, Error>,
-    result: &Result<happyhorse_types::ResultResponse, Error>,
-    cancel: &Result<happyhorse_types::CancelResponse, Error>,
+    status: &Result<oneshot::StatusReport, Error>,
+    result: &Result<oneshot::ResultReport, Error>,
+    cancel: &Result<CancelVerdict, Error>,
 ) {
     let start = Instant::now();
     let config = || JobConfig::default().with_seed(1);
@@ -697,7 +758,7 @@ fn check_through_job(
         now,
         &id,
         RequestKind::Status,
-        status.as_ref().map(vocabulary::state_from_status),
+        status.as_ref().map(|report| report.state.clone()),
         &seen,
     );
 
@@ -712,12 +773,12 @@ fn check_through_job(
         start,
         &id,
         RequestKind::Result,
-        result.as_ref().map(vocabulary::state_from_result),
+        result.as_ref().map(|report| report.state.clone()),
         &seen,
     );
-    if let (Ok(answer), Some(Outcome::Succeeded { output, result, .. })) = (result, job.outcome()) {
-        assert_eq!(answer.output.as_ref(), Some(output));
-        assert_eq!(answer, &**result);
+    if let (Ok(report), Some(Outcome::Succeeded { output, result, .. })) = (result, job.outcome()) {
+        assert_eq!(report.answer.output.as_ref(), Some(output));
+        assert_eq!(&report.answer, &**result);
     }
 
     // As the answer to a cancel.
@@ -730,7 +791,7 @@ fn check_through_job(
     let seen = events(&mut job);
     let verdict = job.cancel_status().cloned();
     match cancel {
-        Ok(answer) if answer.outcome == CancelOutcome::Cancelled => {
+        Ok(CancelVerdict::Cancelled) => {
             assert_eq!(verdict, Some(CancelStatus::Cancelled));
             assert_eq!(
                 job.outcome(),
@@ -739,32 +800,32 @@ fn check_through_job(
                 })
             );
         }
-        Ok(answer) => match &answer.status {
-            Some(JobStatus::Cancelled | JobStatus::Canceled) => {
-                assert_eq!(verdict, Some(CancelStatus::Cancelled));
-                assert_eq!(
-                    job.outcome(),
-                    Some(&Outcome::Cancelled {
-                        request_id: Some(id.clone())
-                    })
-                );
-            }
-            Some(JobStatus::InProgress) => {
-                assert_eq!(verdict, Some(CancelStatus::TooLate));
-                assert!(!job.is_terminal());
-            }
-            Some(JobStatus::Completed | JobStatus::Succeeded | JobStatus::Failed) => {
-                assert_eq!(verdict, Some(CancelStatus::AlreadyFinished));
-                let next = job.poll_transmit(start).expect("the result, read at once");
-                assert_eq!(next.kind, RequestKind::Result);
-            }
-            _ => {
-                // Not cancelled and not told why: the next poll, sent at once, decides.
-                assert_eq!(verdict, Some(CancelStatus::Requested));
-                let next = job.poll_transmit(start).expect("a poll, at once");
-                assert_eq!(next.kind, RequestKind::Result);
-            }
-        },
+        Ok(CancelVerdict::TooLate) => {
+            assert_eq!(verdict, Some(CancelStatus::TooLate));
+            assert!(!job.is_terminal());
+        }
+        Ok(CancelVerdict::Refused) => {
+            assert_eq!(verdict, Some(CancelStatus::Refused));
+            assert!(!job.is_terminal());
+        }
+        Ok(CancelVerdict::AlreadyFinished) => {
+            assert_eq!(verdict, Some(CancelStatus::AlreadyFinished));
+            let next = job.poll_transmit(start).expect("the result, read at once");
+            assert_eq!(next.kind, RequestKind::Result);
+        }
+        Ok(other) => {
+            // Not told enough: the next poll, sent at once, decides.
+            assert!(
+                matches!(
+                    other,
+                    CancelVerdict::NotCancellable | CancelVerdict::Unconfirmed
+                ),
+                "{other:?}"
+            );
+            assert_eq!(verdict, Some(CancelStatus::Requested));
+            let next = job.poll_transmit(start).expect("a poll, at once");
+            assert_eq!(next.kind, RequestKind::Result);
+        }
         Err(error) if error.is_retryable() => {
             assert_eq!(verdict, Some(CancelStatus::Requested));
             assert!(retrying(&seen, RequestKind::Cancel), "{seen:?}");

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Instant;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -15,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{BatchEvent, BatchItem, BatchJob, BatchOptions, NextStep, RunningOnCancel};
 use crate::client::Client;
+use crate::clock::Clock;
 use crate::driver::{self, Command};
 use crate::error::{Error, ErrorKind};
 use crate::job::job_result;
@@ -230,7 +230,7 @@ impl<M: Model> OneJob<M> {
                     let error = Error::new(ErrorKind::InvalidInput, e.to_string());
                     (error, NextStep::Nothing)
                 })?;
-                Ok(Job::resume(id, config, Instant::now()))
+                Ok(Job::resume(id, config, Clock.now()))
             }
             BatchJob::Submit(input) => {
                 validate_input_with(M::SPEC, &input, self.client.inner.validate)
@@ -252,7 +252,7 @@ impl<M: Model> OneJob<M> {
                 if !matches!(commands.try_recv(), Err(mpsc::error::TryRecvError::Empty)) {
                     return Err((not_submitted(), NextStep::Resubmit));
                 }
-                Ok(Job::submit(M::SPEC.id, body, config, Instant::now()))
+                Ok(Job::submit(M::SPEC.id, body, config, Clock.now()))
             }
         }
     }

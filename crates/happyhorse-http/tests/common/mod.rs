@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod stranger;
+
 use std::time::Duration;
 
 use happyhorse_emulator::{Emulator, EmulatorBuilder, ProcessingTime, RunningEmulator};
@@ -34,4 +36,16 @@ pub fn client_for(emulator: &RunningEmulator) -> ClientBuilder {
 
 pub fn input(prompt: &str) -> ImageToVideoInput {
     ImageToVideoInput::new("https://example.com/horse.webp", prompt)
+}
+
+/// An error and every cause under it, joined with `: ` (as `anyhow` prints `{:#}`).
+#[allow(dead_code)]
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    text
 }

@@ -109,13 +109,13 @@ pub struct ResultResponse {
         description = "The job's state: `succeeded`, `failed`, `in_queue`, `in_progress` or `cancelled` on this endpoint."
     )]
     pub status: JobStatus,
-    /// The model's output (see the model's output schema); present only on `succeeded`.
+    /// The model's output; present only on `succeeded`. Documented as an object (see the model's output schema), but the documentation's prose also allows a single URL string or an array, and official clients walk any JSON for URLs: kept as sent, any JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
-        description = "The model's output (see the model's output schema); present only on `succeeded`.",
-        with = "::serde_json::Map<String,::serde_json::Value>"
+        description = "The model's output; present only on `succeeded`. Documented as an object (see the model's output schema), but the documentation's prose also allows a single URL string or an array, and official clients walk any JSON for URLs: kept as sent, any JSON.",
+        with = "::serde_json::Value"
     )]
-    pub output: Option<::serde_json::Map<String, ::serde_json::Value>>,
+    pub output: Option<::serde_json::Value>,
     /// Why the job failed; present only on `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(

@@ -1,0 +1,122 @@
+//! A stranger: a few dozen lines of hyper answering the way RunComfy's partly documented API may
+//! answer — not our emulator, which agrees with the client by construction. Each route replays
+//! its answers in order, repeating the last; `{base}` in a body becomes the server's own URL, and
+//! `/files/NAME` serves `file NAME` so downloads can be checked byte for byte.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+
+type Routes = Arc<Mutex<HashMap<String, Vec<(u16, String)>>>>;
+
+/// A server on 127.0.0.1 (OS-chosen port); dropping it drops its runtime, which stops it.
+pub(super) struct Stranger {
+    _runtime: tokio::runtime::Runtime,
+    routes: Routes,
+    hits: Arc<Mutex<Vec<String>>>,
+    pub(super) base: String,
+}
+
+impl Stranger {
+    pub(super) fn start() -> Self {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let routes: Routes = Arc::default();
+        let hits: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (served_routes, served_hits, served_base) =
+            (routes.clone(), hits.clone(), base.clone());
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (routes, hits, base) = (
+                    served_routes.clone(),
+                    served_hits.clone(),
+                    served_base.clone(),
+                );
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let answer = answer(&routes, &hits, &base, &request);
+                        async move { Ok::<_, Infallible>(answer) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            _runtime: runtime,
+            routes,
+            hits,
+            base,
+        }
+    }
+
+    /// `route` ("GET /v1/requests/req-1/result") answers `answers` in order, then the last again.
+    pub(super) fn on(&self, route: &str, answers: &[(u16, &str)]) -> &Self {
+        let answers = answers.iter().map(|(s, b)| (*s, (*b).to_owned())).collect();
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(route.to_owned(), answers);
+        self
+    }
+
+    /// How many requests `route` received.
+    pub(super) fn hits(&self, route: &str) -> usize {
+        self.hits
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|h| *h == route)
+            .count()
+    }
+}
+
+fn answer(
+    routes: &Routes,
+    hits: &Mutex<Vec<String>>,
+    base: &str,
+    request: &Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>> {
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let route = format!(
+        "{} {}",
+        request.method(),
+        path.split('?').next().unwrap_or(path)
+    );
+    hits.lock().unwrap().push(route.clone());
+    if let Some(name) = route.strip_prefix("GET /files/") {
+        return respond(200, format!("file {name}"));
+    }
+    let mut routes = routes.lock().unwrap();
+    let (status, body) = match routes.get_mut(&route) {
+        Some(answers) if answers.len() > 1 => answers.remove(0),
+        Some(answers) => answers[0].clone(),
+        None => (
+            404,
+            r#"{"error_code":404001,"error_message":"no such route"}"#.to_owned(),
+        ),
+    };
+    respond(status, body.replace("{base}", base))
+}
+
+fn respond(status: u16, body: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
+}
