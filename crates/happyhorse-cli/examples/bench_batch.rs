@@ -221,8 +221,10 @@ fn baseline_child(args: &[String]) -> Result<()> {
                 "prompt": format!("product {i} turns slowly"),
             }))
         });
-        let mut batch = client
-            .run_many::<ImageToVideo>(inputs, BatchOptions::default().concurrency(concurrency));
+        let mut batch = client.run_many_json::<ImageToVideo>(
+            inputs,
+            BatchOptions::default().concurrency(concurrency),
+        );
         let mut ok = 0;
         while let Some(event) = batch.next().await {
             if let BatchEvent::Finished(item) = event {

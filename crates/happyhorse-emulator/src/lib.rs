@@ -36,6 +36,7 @@ mod catalog;
 mod clock;
 mod duration;
 mod faults;
+mod for_clients;
 mod images;
 mod query;
 mod queue;

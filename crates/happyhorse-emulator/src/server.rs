@@ -64,6 +64,11 @@ impl RunningEmulator {
         self.storage_addr
     }
 
+    /// The configuration it runs with (for [`crate::for_clients`]).
+    pub(crate) fn config(&self) -> &Config {
+        &self.app.config
+    }
+
     /// The counters, as also served at `GET /__emulator/stats`.
     pub fn stats(&self) -> StatsSnapshot {
         self.app.snapshot()

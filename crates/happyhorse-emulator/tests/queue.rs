@@ -315,3 +315,79 @@ async fn duplicate_submissions_are_counted_per_body() {
     );
     emulator.shutdown().await;
 }
+
+/// `poll_interval`: a twentieth of the shortest job in real time, within 5 ms..1 s; 10 ms on a
+/// manual clock, whatever the processing time.
+#[tokio::test]
+async fn the_suggested_poll_interval_follows_the_time_scale() {
+    let cases = [
+        (
+            ProcessingTime::Fixed(Duration::from_secs(100)),
+            100.0,
+            false,
+            50,
+        ),
+        (
+            ProcessingTime::Uniform {
+                min: Duration::from_secs(60),
+                max: Duration::from_secs(180),
+            },
+            100.0,
+            false,
+            30,
+        ),
+        (
+            ProcessingTime::Fixed(Duration::from_secs(100)),
+            1.0,
+            false,
+            1000,
+        ),
+        (ProcessingTime::Fixed(Duration::from_secs(1)), 1e6, false, 5),
+        (
+            ProcessingTime::Fixed(Duration::from_secs(100)),
+            1e-9,
+            false,
+            1000,
+        ),
+        (
+            ProcessingTime::Fixed(Duration::from_secs(100)),
+            1.0,
+            true,
+            10,
+        ),
+    ];
+    for (processing, scale, manual, millis) in cases {
+        let emulator = Emulator::builder()
+            .processing_time(processing)
+            .time_scale(scale)
+            .manual_clock(manual)
+            .start()
+            .await
+            .unwrap();
+        let expected = Duration::from_millis(millis);
+        assert_eq!(
+            emulator.poll_interval(),
+            expected,
+            "{processing:?} at {scale}"
+        );
+        assert_eq!(
+            emulator.poll_policy(),
+            happyhorse_core::PollPolicy::fixed(expected)
+        );
+        emulator.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn the_accepted_token_is_the_first_configured_one_or_a_placeholder() {
+    let open = Emulator::builder().start().await.unwrap();
+    assert!(!open.accepted_token().is_empty());
+    open.shutdown().await;
+    let closed = Emulator::builder()
+        .tokens(["a", "b"])
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(closed.accepted_token(), "a");
+    closed.shutdown().await;
+}

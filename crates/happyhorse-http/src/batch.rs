@@ -16,17 +16,34 @@ use happyhorse_types::Model;
 use tokio::sync::{mpsc, watch};
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::job::JobResult;
 
 /// One job of a batch: a new input to submit, or a job submitted earlier to follow again.
+///
+/// `I` is the model's typed input for [`Client::run_many`] (`BatchJob<ImageToVideoInput>`), or
+/// raw JSON — the default — for [`Client::run_many_json`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum BatchJob {
-    /// Validate this input object and submit it.
-    Submit(serde_json::Value),
+pub enum BatchJob<I = serde_json::Value> {
+    /// Validate this input and submit it.
+    Submit(I),
     /// Follow the job with this request id (submitted earlier, e.g. by a run that crashed).
     Resume(String),
 }
+
+impl<I> BatchJob<I> {
+    /// The same job with its input converted by `f` (a resume is unchanged).
+    pub fn map_input<J>(self, f: impl FnOnce(I) -> J) -> BatchJob<J> {
+        match self {
+            Self::Submit(input) => BatchJob::Submit(f(input)),
+            Self::Resume(id) => BatchJob::Resume(id),
+        }
+    }
+}
+
+/// An input on its way to the coordinator: as JSON, or why it could not be made JSON (an error
+/// the job ends with, nothing sent).
+pub(crate) type JsonInput = Result<serde_json::Value, Error>;
 
 /// What a batch does with its running jobs when it is cancelled (jobs not yet submitted are
 /// never submitted, and jobs still queued at the service are always cancelled).
@@ -271,23 +288,20 @@ impl Client {
     /// their submit (an invalid one ends with [`ErrorKind::InvalidInput`](crate::ErrorKind) and
     /// nothing sent); a submit is never repeated unless it provably created nothing; every job
     /// shares the options' [`Throttle`], so retries stop for all when the service is failing
-    /// for many, and a `Retry-After` given to one job holds them all.
+    /// for many, and a `Retry-After` given to one job holds them all. Jobs are taken from
+    /// `jobs` lazily, as they are admitted.
     ///
     /// Must be called inside a tokio runtime.
     ///
     /// ```no_run
-    /// use futures::StreamExt;
-    /// use happyhorse_http::{BatchEvent, BatchJob, BatchOptions, Client, NextStep};
-    /// use happyhorse_types::image_to_video::ImageToVideo;
-    /// use serde_json::json;
+    /// use happyhorse_http::prelude::*;
+    /// use happyhorse_http::types::image_to_video::{ImageToVideo, ImageToVideoInput};
     ///
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = Client::from_env()?;
     /// let jobs = ["red", "blue"].map(|colour| {
-    ///     BatchJob::Submit(json!({
-    ///         "image_url": format!("https://example.com/{colour}.png"),
-    ///         "prompt": "The horse trots towards the camera",
-    ///     }))
+    ///     let image = format!("https://example.com/{colour}.png");
+    ///     BatchJob::Submit(ImageToVideoInput::new(image, "The horse trots towards the camera"))
     /// });
     /// let mut batch = client.run_many::<ImageToVideo>(jobs, BatchOptions::default().concurrency(2));
     /// while let Some(event) = batch.next().await {
@@ -303,14 +317,38 @@ impl Client {
     /// ```
     pub fn run_many<M: Model>(
         &self,
+        jobs: impl IntoIterator<Item = BatchJob<M::Input>, IntoIter: Send + 'static>,
+        options: BatchOptions,
+    ) -> Batch<M> {
+        let jobs = jobs.into_iter().map(|job| {
+            job.map_input(|input| {
+                serde_json::to_value(&input)
+                    .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))
+            })
+        });
+        self.start_batch(jobs, options)
+    }
+
+    /// Like [`run_many`](Self::run_many), for inputs held as raw JSON objects (as a jobs file
+    /// holds them): each is validated against `M`'s schema before its submit.
+    pub fn run_many_json<M: Model>(
+        &self,
         jobs: impl IntoIterator<Item = BatchJob, IntoIter: Send + 'static>,
+        options: BatchOptions,
+    ) -> Batch<M> {
+        self.start_batch(jobs.into_iter().map(|job| job.map_input(Ok)), options)
+    }
+
+    fn start_batch<M: Model>(
+        &self,
+        jobs: impl Iterator<Item = BatchJob<JsonInput>> + Send + 'static,
         options: BatchOptions,
     ) -> Batch<M> {
         let (events_tx, events_rx) = mpsc::channel(options.channel_capacity);
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let coordinator =
             coordinator::Coordinator::<M>::new(self.clone(), options, events_tx, cancel_rx);
-        tokio::spawn(coordinator.run(jobs.into_iter()));
+        tokio::spawn(coordinator.run(jobs));
         Batch {
             events: events_rx,
             cancel: BatchCanceller {

@@ -16,7 +16,7 @@ use crate::download::{self, DownloadOptions, DownloadReport};
 use crate::driver;
 use crate::error::{Error, ErrorKind};
 use crate::outcome::core_error;
-use crate::transport::ApiTransport;
+use crate::transport::{ApiTransport, Customize, Timeouts, storage_client};
 
 /// The default cap on a JSON answer from the API: far above any real one.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -97,6 +97,7 @@ pub struct ClientBuilder {
     max_body_bytes: usize,
     preflight_images: bool,
     validate: ValidateOptions,
+    pub(crate) customize: Customize,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -111,6 +112,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("preflight_images", &self.preflight_images)
             .field("validate", &self.validate)
+            .field("customize", &self.customize)
             .finish()
     }
 }
@@ -127,11 +129,54 @@ impl Default for ClientBuilder {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             preflight_images: false,
             validate: ValidateOptions::default(),
+            customize: Customize::default(),
         }
     }
 }
 
 impl ClientBuilder {
+    /// A builder configured from the environment, as [`Client::from_env`] reads it, to tune
+    /// before [`build`](Self::build): the token from `RUNCOMFY_API_TOKEN` (or `RUNCOMFY_TOKEN`,
+    /// RunComfy's CLI's name), the base URL from `RUNCOMFY_BASE_URL` (or
+    /// `RUNCOMFY_MODEL_API_BASE`, which includes `/v1`), else [`DEFAULT_BASE_URL`].
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use happyhorse_http::{ClientBuilder, PollPolicy};
+    ///
+    /// # fn demo() -> Result<(), happyhorse_http::Error> {
+    /// let client = ClientBuilder::from_env()?
+    ///     .poll_policy(PollPolicy::fixed(Duration::from_secs(3)))
+    ///     .request_timeout(Duration::from_secs(60))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::Auth`] when no token is set (empty values count as unset).
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) over any source of variables (tests cannot set the
+    /// process's environment safely).
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let (_, token) = env_first(&TOKEN_ENV_VARS, &var).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Auth,
+                format!(
+                    "no API token: set {} (or {})",
+                    TOKEN_ENV_VARS[0], TOKEN_ENV_VARS[1]
+                ),
+            )
+        })?;
+        let mut builder = Self::default().token(token);
+        if let Some((_, base)) = env_first(&BASE_URL_ENV_VARS, &var) {
+            builder = builder.base_url(base);
+        }
+        Ok(builder)
+    }
+
     /// The API token, held as a [`SecretString`] from this call on (redacted from `Debug`,
     /// never logged). A `&str` or `String` converts; [`build`](Self::build) refuses one that
     /// cannot be sent as an HTTP header value, without repeating it.
@@ -219,25 +264,12 @@ impl ClientBuilder {
                 ),
             ));
         }
-        let api = ApiTransport::new(
-            base,
-            token,
-            self.request_timeout,
-            self.connect_timeout,
-            self.max_body_bytes,
-        )?;
-        let storage = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .connect_timeout(self.connect_timeout)
-            .read_timeout(self.request_timeout)
-            .user_agent(concat!("happyhorse/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Config,
-                    format!("building the download client: {}", e.without_url()),
-                )
-            })?;
+        let timeouts = Timeouts {
+            request: self.request_timeout,
+            connect: self.connect_timeout,
+        };
+        let api = ApiTransport::new(base, token, timeouts, self.max_body_bytes, &self.customize)?;
+        let storage = storage_client(timeouts, &self.customize)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 api,
@@ -269,25 +301,13 @@ impl Client {
 
     /// A client configured from the environment: the token from `RUNCOMFY_API_TOKEN` (or
     /// `RUNCOMFY_TOKEN`, RunComfy's CLI's name), the base URL from `RUNCOMFY_BASE_URL` (or
-    /// `RUNCOMFY_MODEL_API_BASE`, which includes `/v1`), else [`DEFAULT_BASE_URL`].
+    /// `RUNCOMFY_MODEL_API_BASE`, which includes `/v1`), else [`DEFAULT_BASE_URL`]. To change
+    /// anything else, start from [`ClientBuilder::from_env`].
     ///
     /// # Errors
     /// [`ErrorKind::Auth`] when no token is set; otherwise as [`ClientBuilder::build`].
     pub fn from_env() -> Result<Self, Error> {
-        let (_, token) = env_first(&TOKEN_ENV_VARS).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Auth,
-                format!(
-                    "no API token: set {} (or {})",
-                    TOKEN_ENV_VARS[0], TOKEN_ENV_VARS[1]
-                ),
-            )
-        })?;
-        let mut builder = Self::builder().token(token);
-        if let Some((_, base)) = env_first(&BASE_URL_ENV_VARS) {
-            builder = builder.base_url(base);
-        }
-        builder.build()
+        ClientBuilder::from_env()?.build()
     }
 
     /// The API base URL requests go to (no token in it).
@@ -331,5 +351,59 @@ impl Client {
         driver::call(&self.inner.api, call)
             .await
             .map_err(|e| core_error(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn the_environment_gives_a_builder_that_can_still_be_tuned() {
+        let builder = ClientBuilder::from_vars(vars(&[
+            ("RUNCOMFY_TOKEN", "sk-env-canary"),
+            ("RUNCOMFY_MODEL_API_BASE", "http://127.0.0.1:9/v1"),
+        ]))
+        .unwrap()
+        .request_timeout(Duration::from_secs(3))
+        .poll_policy(PollPolicy::fixed(Duration::from_millis(250)));
+        assert_eq!(builder.request_timeout, Duration::from_secs(3));
+        assert_eq!(
+            builder.poll_policy,
+            PollPolicy::fixed(Duration::from_millis(250))
+        );
+        let client = builder.build().unwrap();
+        assert_eq!(client.base_url(), "http://127.0.0.1:9");
+        assert!(!format!("{client:?}").contains("sk-env-canary"));
+    }
+
+    #[test]
+    fn the_first_non_empty_variable_wins_and_a_missing_token_is_an_auth_error() {
+        let builder = ClientBuilder::from_vars(vars(&[
+            ("RUNCOMFY_API_TOKEN", "  "),
+            ("RUNCOMFY_TOKEN", "second"),
+            ("RUNCOMFY_BASE_URL", "https://proxy.example/runcomfy"),
+            ("RUNCOMFY_MODEL_API_BASE", "https://ignored.example/v1"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            builder.build().unwrap().base_url(),
+            "https://proxy.example/runcomfy"
+        );
+
+        let err =
+            ClientBuilder::from_vars(vars(&[("RUNCOMFY_BASE_URL", "https://x")])).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Auth);
+        assert!(err.to_string().contains("RUNCOMFY_API_TOKEN"), "{err}");
     }
 }

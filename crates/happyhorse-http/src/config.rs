@@ -180,11 +180,14 @@ pub(crate) fn redact_url(url: &str) -> String {
     format!("{scheme}{authority}{path}{query}{fragment}")
 }
 
-/// The first non-empty value among `names` in the environment, with the name it came from.
-pub(crate) fn env_first(names: &[&'static str]) -> Option<(&'static str, String)> {
+/// The first non-empty value among `names` read by `var` (the environment, or a test's map),
+/// with the name it came from.
+pub(crate) fn env_first(
+    names: &[&'static str],
+    var: impl Fn(&str) -> Option<String>,
+) -> Option<(&'static str, String)> {
     names.iter().find_map(|name| {
-        std::env::var(name)
-            .ok()
+        var(name)
             .filter(|v| !v.trim().is_empty())
             .map(|v| (*name, v))
     })

@@ -23,11 +23,37 @@ use crate::outcome::{core_error, outcome_error};
 ///
 /// Dropping a handle stops following the job; it never cancels it: a paid job keeps running at
 /// the service and can be picked up again with [`Client::job`].
+///
+/// To cancel while [`wait`](Self::wait) runs (it takes the handle), take a
+/// [`canceller`](Self::canceller) first:
+///
+/// ```no_run
+/// use happyhorse_http::prelude::*;
+/// use happyhorse_http::types::image_to_video::{ImageToVideo, ImageToVideoInput};
+///
+/// # async fn demo(client: Client, input: ImageToVideoInput) -> Result<(), Error> {
+/// let job = client.submit::<ImageToVideo>(&input).await?;
+/// let canceller = job.canceller();
+/// tokio::spawn(async move {
+///     if tokio::signal::ctrl_c().await.is_ok() {
+///         // `wait` below ends with ErrorKind::Cancelled, or goes on if it was too late.
+///         let verdict = canceller.cancel().await;
+///         eprintln!("cancel: {verdict:?}");
+///     }
+/// });
+/// match job.wait().await {
+///     Ok(result) => println!("done: {:?}", result.video_url()),
+///     Err(e) if e.kind() == ErrorKind::Cancelled => println!("cancelled; nothing is billed"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(()) }
+/// ```
 pub struct JobHandle<M: Model> {
     request_id: RequestId,
     commands: mpsc::UnboundedSender<Command>,
     events: Option<mpsc::UnboundedReceiver<Event>>,
     progress: watch::Receiver<Progress>,
+    client: Client,
     _model: PhantomData<M>,
 }
 
@@ -82,12 +108,13 @@ impl<M: Model> JobResult<M> {
 pub use happyhorse_core::CancelVerdict as CancelResult;
 
 impl<M: Model> JobHandle<M> {
-    fn new(request_id: RequestId, channels: driver::Channels) -> Self {
+    fn new(request_id: RequestId, channels: driver::Channels, client: &Client) -> Self {
         Self {
             request_id,
             commands: channels.commands,
             events: Some(channels.events),
             progress: channels.progress,
+            client: client.clone(),
             _model: PhantomData,
         }
     }
@@ -130,28 +157,91 @@ impl<M: Model> JobHandle<M> {
         }
     }
 
-    /// Asks the service to cancel the job and says honestly what happened.
+    /// Asks the service to cancel the job and says honestly what happened (as
+    /// [`JobCanceller::cancel`]).
     ///
     /// # Errors
     /// When the cancel request itself failed (after retries) or the service refused it.
     pub async fn cancel(&mut self) -> Result<CancelResult, Error> {
-        self.commands
-            .send(Command::Cancel)
-            .map_err(|_| Error::new(ErrorKind::Protocol, "the job is no longer followed"))?;
-        let progress = self
-            .progress
-            .wait_for(|p| p.cancel.as_ref().is_some_and(CancelStatus::is_settled))
-            .await;
-        let status = progress
-            .map_err(|_| {
-                Error::new(
-                    ErrorKind::Protocol,
-                    "the job's driver stopped before the cancel settled",
-                )
-            })?
-            .cancel
-            .clone();
-        cancel_result(status, Some(self.request_id.as_str()))
+        self.canceller().cancel().await
+    }
+
+    /// A cloneable handle that cancels this job from another task (a Ctrl-C handler, a
+    /// timeout, a user's click) while [`wait`](Self::wait) or [`events`](Self::events) follows it.
+    pub fn canceller(&self) -> JobCanceller {
+        JobCanceller {
+            request_id: self.request_id.clone(),
+            commands: self.commands.downgrade(),
+            progress: self.progress.clone(),
+            client: self.client.clone(),
+        }
+    }
+}
+
+/// Cancels one job from anywhere, while its [`JobHandle`] is waited on: from
+/// [`JobHandle::canceller`]. Cheap to clone and `Send`; holding one does not keep the job
+/// followed (dropping every handle and event stream still stops following it).
+#[derive(Clone)]
+pub struct JobCanceller {
+    request_id: RequestId,
+    commands: mpsc::WeakUnboundedSender<Command>,
+    progress: watch::Receiver<Progress>,
+    client: Client,
+}
+
+impl std::fmt::Debug for JobCanceller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobCanceller")
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JobCanceller {
+    /// The id of the job this cancels.
+    pub fn request_id(&self) -> &str {
+        self.request_id.as_str()
+    }
+
+    /// Asks the service to cancel the job and says honestly what happened.
+    ///
+    /// While the job is followed, the cancel goes through its follower, so the
+    /// [`JobHandle::wait`] in progress sees it: it ends with [`ErrorKind::Cancelled`] when the
+    /// service cancelled the job, and goes on to the result when it was
+    /// [too late](CancelResult::TooLate). When nobody follows the job any more, this is
+    /// [`Client::cancel`] by its id; when the job is known to have ended, it is
+    /// [`AlreadyFinished`](CancelResult::AlreadyFinished) without a request. Asking again
+    /// gives the same verdict.
+    ///
+    /// # Errors
+    /// When the cancel request itself failed (after retries) or the service refused it.
+    pub async fn cancel(&self) -> Result<CancelResult, Error> {
+        let id = Some(self.request_id.as_str());
+        if let Some(commands) = self.commands.upgrade() {
+            // The strong sender held here keeps the job followed until its verdict is in.
+            if commands.send(Command::Cancel).is_ok() {
+                let mut progress = self.progress.clone();
+                let settled = progress
+                    .wait_for(|p| p.cancel.as_ref().is_some_and(CancelStatus::is_settled))
+                    .await
+                    .map(|p| p.cancel.clone());
+                if let Ok(status) = settled {
+                    return cancel_result(status, id);
+                }
+                // The follower ended before a verdict: decided below, from what it left.
+            }
+        }
+        let progress = self.progress.borrow().clone();
+        if let Some(status) = progress.cancel.filter(CancelStatus::is_settled) {
+            return cancel_result(Some(status), id);
+        }
+        match progress.outcome {
+            Some(
+                Outcome::Succeeded { .. } | Outcome::Failed { .. } | Outcome::Cancelled { .. },
+            ) => Ok(CancelResult::AlreadyFinished),
+            // Not followed (or given up on): the job may still be queued or running.
+            _ => self.client.cancel(self.request_id.as_str()).await,
+        }
     }
 }
 
@@ -267,7 +357,7 @@ impl Client {
             .map_err(|_| Error::new(ErrorKind::Protocol, "the job's driver stopped unexpectedly"))?
             .clone();
         match (progress.request_id, progress.outcome) {
-            (Some(request_id), _) => Ok(JobHandle::new(request_id, channels)),
+            (Some(request_id), _) => Ok(JobHandle::new(request_id, channels, self)),
             (None, Some(outcome)) => Err(outcome_error(&outcome)),
             (None, None) => unreachable!("wait_for returned without its condition"),
         }
@@ -306,10 +396,8 @@ impl Client {
     pub fn job<M: Model>(&self, request_id: &str) -> Result<JobHandle<M>, Error> {
         let id = parse_id(request_id)?;
         let job = Job::resume(id.clone(), self.job_config(), Clock.now());
-        Ok(JobHandle::new(
-            id,
-            driver::spawn(job, self.inner.api.clone(), M::SPEC.id),
-        ))
+        let channels = driver::spawn(job, self.inner.api.clone(), M::SPEC.id);
+        Ok(JobHandle::new(id, channels, self))
     }
 
     /// `GET /v1/requests/{id}/status`, read by core (numbers sent as strings included), retried

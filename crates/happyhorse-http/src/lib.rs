@@ -50,6 +50,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod batch;
 mod client;
 mod clock;
@@ -57,9 +59,14 @@ mod config;
 mod download;
 mod driver;
 mod error;
+#[cfg(feature = "emulator")]
+mod for_emulator;
 mod image;
 mod job;
 mod outcome;
+pub mod prelude;
+#[cfg(feature = "reqwest-hook")]
+mod reqwest_hook;
 mod transport;
 
 pub use batch::{
@@ -74,8 +81,26 @@ pub use happyhorse_core::oneshot::{ResultReport, StatusReport};
 pub use happyhorse_core::validate::{InputError, InputErrors};
 pub use happyhorse_core::vocabulary::{Catalogue, JobState, ModelEntry, OutputFile};
 pub use happyhorse_core::{
-    CancelStatus, CancelVerdict, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
+    ApiError, ApiErrorKind, CancelStatus, CancelVerdict, Error as CoreError, Event, JobFailure,
+    Outcome, PollPhase, PollPolicy, RequestId, RequestKind, RetryPolicy, SubmitUnknown, Throttle,
+    ThrottleStats, TransportError,
 };
 pub use image::ImageSource;
-pub use job::{CancelResult, EventStream, JobHandle, JobResult};
+pub use job::{CancelResult, EventStream, JobCanceller, JobHandle, JobResult};
 pub use secrecy::SecretString;
+
+/// The wire types and models (`happyhorse-types`), re-exported so that one dependency is enough:
+/// `happyhorse_http::types::image_to_video::{ImageToVideo, ImageToVideoInput}`.
+pub use happyhorse_types as types;
+
+/// The emulator (`happyhorse-emulator`, with the `emulator` feature): start one in your tests
+/// and point a client at it with [`Client::for_emulator`].
+#[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
+pub use happyhorse_emulator as emulator;
+
+/// The reqwest this crate uses (with the `reqwest-hook` feature), for
+/// [`ClientBuilder::configure_reqwest`]: its version always matches.
+#[cfg(feature = "reqwest-hook")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest-hook")))]
+pub use reqwest;

@@ -12,6 +12,76 @@ use happyhorse_core::{Method, Response, Transmit};
 use crate::config::{BaseUrl, Token};
 use crate::error::{Error, ErrorKind};
 
+/// The user agent of both clients unless the caller's `reqwest-hook` sets another.
+const USER_AGENT: &str = concat!("happyhorse/", env!("CARGO_PKG_VERSION"));
+
+/// How long a request may take.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    /// One API request, whole; for a download, the longest silence between two reads.
+    pub(crate) request: Duration,
+    /// Opening a connection.
+    pub(crate) connect: Duration,
+}
+
+/// The client for output files and image preflights: it follows redirects (storage hosts use
+/// them) and never carries the token — nothing here adds one, whatever the caller's adjustments.
+pub(crate) fn storage_client(
+    timeouts: Timeouts,
+    customize: &Customize,
+) -> Result<reqwest::Client, Error> {
+    let builder = reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.request)
+        .user_agent(USER_AGENT);
+    customize
+        .apply(builder)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .map_err(|e| build_error("the download client", e))
+}
+
+fn build_error(what: &str, error: reqwest::Error) -> Error {
+    Error::new(
+        ErrorKind::Config,
+        format!("building {what}: {}", error.without_url()),
+    )
+}
+
+/// The caller's adjustments to both reqwest clients (the `reqwest-hook` feature's
+/// [`ClientBuilder::configure_reqwest`](crate::ClientBuilder::configure_reqwest)); nothing otherwise.
+#[derive(Clone, Default)]
+pub(crate) struct Customize {
+    #[cfg(feature = "reqwest-hook")]
+    pub(crate) hook: Option<ReqwestHook>,
+}
+
+/// What [`Customize`] holds: a function from reqwest's builder to reqwest's builder.
+#[cfg(feature = "reqwest-hook")]
+pub(crate) type ReqwestHook =
+    std::sync::Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
+
+impl Customize {
+    #[cfg_attr(not(feature = "reqwest-hook"), allow(clippy::unused_self))]
+    fn apply(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        #[cfg(feature = "reqwest-hook")]
+        if let Some(hook) = &self.hook {
+            return hook(builder);
+        }
+        builder
+    }
+}
+
+impl std::fmt::Debug for Customize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        #[cfg(feature = "reqwest-hook")]
+        if self.hook.is_some() {
+            return f.write_str("Customize(reqwest hook)");
+        }
+        f.write_str("Customize(none)")
+    }
+}
+
 /// Why a request got no answer, and whether it may have reached the server.
 #[derive(Debug)]
 pub(crate) struct SendFailure {
@@ -34,22 +104,21 @@ impl ApiTransport {
     pub(crate) fn new(
         base: BaseUrl,
         token: Option<Token>,
-        request_timeout: Duration,
-        connect_timeout: Duration,
+        timeouts: Timeouts,
         max_body_bytes: usize,
+        customize: &Customize,
     ) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
+            .timeout(timeouts.request)
+            .connect_timeout(timeouts.connect)
+            .user_agent(USER_AGENT);
+        // After the caller's adjustments, so that none of them can make the client follow a
+        // redirect (which could carry the token to another host).
+        let http = customize
+            .apply(builder)
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(request_timeout)
-            .connect_timeout(connect_timeout)
-            .user_agent(concat!("happyhorse/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Config,
-                    format!("building the HTTP client: {}", e.without_url()),
-                )
-            })?;
+            .map_err(|e| build_error("the HTTP client", e))?;
         Ok(Self {
             http,
             base,

@@ -5,24 +5,19 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{chain, client_for, emulator};
+use common::{chain, client_for, emulator, input};
 use futures::StreamExt;
 use happyhorse_emulator::{Endpoint, FaultConfig, FaultKind};
 use happyhorse_http::{
     Batch, BatchEvent, BatchItem, BatchJob, BatchOptions, ErrorKind, Event, NextStep,
     RunningOnCancel, Throttle,
 };
-use happyhorse_types::image_to_video::ImageToVideo;
+use happyhorse_types::image_to_video::{ImageToVideo, ImageToVideoInput};
 use serde_json::json;
 
-fn jobs(count: usize) -> Vec<BatchJob> {
+fn jobs(count: usize) -> Vec<BatchJob<ImageToVideoInput>> {
     (0..count)
-        .map(|i| {
-            BatchJob::Submit(json!({
-                "image_url": "https://example.com/horse.webp",
-                "prompt": format!("horse number {i}"),
-            }))
-        })
+        .map(|i| BatchJob::Submit(input(&format!("horse number {i}"))))
         .collect()
 }
 
@@ -255,6 +250,43 @@ async fn cancelling_a_batch_cancels_queued_jobs_detaches_running_ones_and_starts
         emulator.stats().submissions_total,
         3,
         "never-started jobs sent nothing"
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn typed_and_raw_inputs_are_validated_before_their_submit() {
+    let emulator = emulator(30).workers(8).start().await.unwrap();
+    let client = client_for(&emulator).build().unwrap();
+    // A typed input can still break a rule its type cannot hold: the prompt's length.
+    let typed = vec![
+        BatchJob::Submit(input("fine")),
+        BatchJob::Submit(input(&"x".repeat(5001))),
+    ];
+    let (items, _) = collect(client.run_many::<ImageToVideo>(typed, BatchOptions::default())).await;
+    assert!(items[0].result.is_ok());
+    let long = items[1].result.as_ref().unwrap_err();
+    assert_eq!(long.kind(), ErrorKind::InvalidInput, "{long}");
+    assert!(long.to_string().contains("prompt"), "{long}");
+    assert_eq!(items[1].next_step, NextStep::Resubmit);
+
+    // Raw JSON, as a jobs file holds it: checked against the model's schema the same way.
+    let raw = vec![
+        BatchJob::Submit(json!({"image_url": "https://example.com/horse.webp", "prompt": "raw"})),
+        BatchJob::Submit(json!({"image_url": "https://example.com/horse.webp"})),
+    ];
+    let (items, _) =
+        collect(client.run_many_json::<ImageToVideo>(raw, BatchOptions::default())).await;
+    assert!(items[0].result.is_ok());
+    let missing = items[1].result.as_ref().unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::InvalidInput, "{missing}");
+    assert!(missing.to_string().contains("prompt"), "{missing}");
+    assert_eq!(items[1].next_step, NextStep::Resubmit);
+
+    assert_eq!(
+        emulator.stats().submissions_total,
+        2,
+        "only the valid inputs were sent"
     );
     emulator.shutdown().await;
 }

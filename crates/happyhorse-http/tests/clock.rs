@@ -105,8 +105,7 @@ async fn one_retry_after_pauses_the_whole_batch() {
     let options = BatchOptions::default()
         .concurrency(4)
         .throttle(throttle.clone());
-    let jobs = (0..4)
-        .map(|i| BatchJob::Submit(serde_json::to_value(input(&format!("horse {i}"))).unwrap()));
+    let jobs = (0..4).map(|i| BatchJob::Submit(input(&format!("horse {i}"))));
     let mut batch = client.run_many::<ImageToVideo>(jobs, options);
     let mut finished = 0;
     while let Some(event) = futures::StreamExt::next(&mut batch).await {

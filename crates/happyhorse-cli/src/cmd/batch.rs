@@ -300,7 +300,9 @@ impl<'a> Runner<'a> {
                 Some(id) => BatchJob::Resume(id),
                 None => BatchJob::Submit(bodies.submit_body(&bodies.jobs[index])),
             });
-        let mut batch = self.client.run_many::<ImageToVideo>(batch_jobs, options);
+        let mut batch = self
+            .client
+            .run_many_json::<ImageToVideo>(batch_jobs, options);
         let canceller = batch.canceller();
         let mut interrupts = Interrupts::install()?;
         // A weak handle: the hook lives as long as the signal task, the journal must not.

@@ -12,7 +12,7 @@ use happyhorse_core::{Event, Job, RequestId};
 use happyhorse_types::Model;
 use tokio::sync::{mpsc, watch};
 
-use super::{BatchEvent, BatchItem, BatchJob, BatchOptions, NextStep, RunningOnCancel};
+use super::{BatchEvent, BatchItem, BatchJob, BatchOptions, JsonInput, NextStep, RunningOnCancel};
 use crate::client::Client;
 use crate::clock::Clock;
 use crate::driver::{self, Command};
@@ -52,7 +52,7 @@ impl<M: Model> Coordinator<M> {
         }
     }
 
-    pub(super) async fn run(mut self, mut jobs: impl Iterator<Item = BatchJob>) {
+    pub(super) async fn run(mut self, mut jobs: impl Iterator<Item = BatchJob<JsonInput>>) {
         let mut running = FuturesUnordered::new();
         let mut admitted: HashMap<usize, Admitted> = HashMap::new();
         let mut next_index = 0;
@@ -151,7 +151,7 @@ struct OneJob<M: Model> {
 impl<M: Model> OneJob<M> {
     async fn run(
         self,
-        job: BatchJob,
+        job: BatchJob<JsonInput>,
         mut commands: mpsc::UnboundedReceiver<Command>,
     ) -> BatchItem<M> {
         let index = self.index;
@@ -213,7 +213,7 @@ impl<M: Model> OneJob<M> {
     /// The core job to drive, once the input is valid and the intent to submit is recorded.
     async fn start(
         &self,
-        job: BatchJob,
+        job: BatchJob<JsonInput>,
         commands: &mut mpsc::UnboundedReceiver<Command>,
     ) -> Result<Job, (Error, NextStep)> {
         let mut config = self
@@ -233,6 +233,7 @@ impl<M: Model> OneJob<M> {
                 Ok(Job::resume(id, config, Clock.now()))
             }
             BatchJob::Submit(input) => {
+                let input = input.map_err(|error| (error, NextStep::Resubmit))?;
                 validate_input_with(M::SPEC, &input, self.client.inner.validate)
                     .map_err(|e| (e.into(), NextStep::Resubmit))?;
                 let body = serde_json::to_vec(&input).map_err(|e| {
