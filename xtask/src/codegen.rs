@@ -28,6 +28,9 @@ pub(crate) enum Mode {
 }
 
 const GENERATED_DIR: &str = "crates/happyhorse-types/src/generated";
+/// The copy of `schemas/` inside `happyhorse-types`, which its `include_str!`s embed: a crate
+/// can only be packaged with the files under its own directory.
+const SCHEMAS_COPY: &str = "crates/happyhorse-types/schemas";
 const KITCHEN_SINK_SCHEMAS: &str = "xtask/tests/kitchen-sink";
 const KITCHEN_SINK_OUT: &str = "crates/happyhorse-types/tests/kitchen_sink";
 const TEST_MODELS_SCHEMAS: &str = "xtask/tests/test-models";
@@ -80,9 +83,45 @@ pub(crate) fn generate(root: &Path) -> Result<Outputs> {
         generated.join("mod.rs"),
         mod_file(&queue_modules, &model_dirs)?,
     );
+    schemas_copy(root, &schemas, &mut files)?;
     kitchen_sink(root, &mut files)?;
     test_models(root, &mut files)?;
     Ok(Outputs { files })
+}
+
+/// Every JSON file of `schemas/`, copied byte for byte into [`SCHEMAS_COPY`], with a README
+/// saying where the originals are.
+fn schemas_copy(root: &Path, schemas: &Path, files: &mut BTreeMap<PathBuf, String>) -> Result<()> {
+    let copy = PathBuf::from(SCHEMAS_COPY);
+    for path in walk_files(schemas)? {
+        if path.extension().is_some_and(|e| e == "json") {
+            let rel = path.strip_prefix(schemas).unwrap_or(&path);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", rel_path(root, &path)))?;
+            files.insert(copy.join(rel), text);
+        }
+    }
+    files.insert(
+        copy.join("README.md"),
+        "# Generated copy of `schemas/`\n\n\
+         Written by `cargo xtask codegen` — do not edit. The originals are in the repository's \
+         top-level `schemas/` (see its README); `happyhorse-types` embeds this copy so that the \
+         crate can be packaged and published on its own.\n"
+            .to_owned(),
+    );
+    Ok(())
+}
+
+/// The path an `include_str!` in `happyhorse-types` uses for `rel` (relative to the workspace
+/// root), after `env!("CARGO_MANIFEST_DIR")`: the crate's own copy for `schemas/`, otherwise a
+/// path up to the workspace (the codegen's test models, which only tests embed).
+fn embed_path(rel: &str) -> String {
+    if rel.starts_with("schemas/") {
+        format!("/{rel}")
+    } else {
+        // `happyhorse-types` sits two levels below the root.
+        format!("/../../{rel}")
+    }
 }
 
 /// The generator's own test schemas, exercising every supported construct. Their output is
@@ -134,7 +173,7 @@ fn mod_file(queue_modules: &[(String, String)], model_dirs: &[models::ModelDir])
     let queue = queue_modules.iter().map(|(module, rel)| {
         let ident = format_ident!("{module}");
         let const_ident = format_ident!("{}_SCHEMA", module.to_uppercase());
-        let path = format!("/../../{rel}");
+        let path = embed_path(rel);
         let doc = format!(" The text of `{rel}`.");
         quote! {
             pub mod #ident;
@@ -236,6 +275,7 @@ impl Outputs {
             }
         }
         let mut existing = walk_files(&root.join(GENERATED_DIR))?;
+        existing.extend(walk_files(&root.join(SCHEMAS_COPY))?);
         existing.extend(walk_files(&root.join(KITCHEN_SINK_OUT))?);
         existing.extend(walk_files(&root.join(TEST_MODELS_OUT))?);
         for path in existing {

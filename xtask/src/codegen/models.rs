@@ -213,8 +213,7 @@ fn model_file(root: &Path, model: &ModelDir) -> Result<String> {
 
     let id = &model.id;
     let short_name = &model.short_name;
-    // Relative to the crate being compiled (`happyhorse-types`, two levels below the root).
-    let include = |file: &str| format!("/../../{rel_dir}/{file}");
+    let include = |file: &str| super::embed_path(&format!("{rel_dir}/{file}"));
     let (input_path, output_path, meta_path) = (
         include("input.schema.json"),
         include("output.schema.json"),

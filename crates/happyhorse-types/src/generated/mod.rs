@@ -7,7 +7,7 @@ pub mod queue_api;
 /// The text of `schemas/queue/queue-api.schema.json`.
 pub const QUEUE_API_SCHEMA: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../schemas/queue/queue-api.schema.json"
+    "/schemas/queue/queue-api.schema.json"
 ));
 
 /// One module per model id, nested by the id's segments.

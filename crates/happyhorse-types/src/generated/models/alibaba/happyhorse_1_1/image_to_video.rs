@@ -14,15 +14,15 @@ pub static SPEC: crate::ModelSpec = crate::ModelSpec {
     short_name: "1.1/i2v",
     input_schema: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/models/alibaba/happyhorse-1.1/image-to-video/input.schema.json"
+        "/schemas/models/alibaba/happyhorse-1.1/image-to-video/input.schema.json"
     )),
     output_schema: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/models/alibaba/happyhorse-1.1/image-to-video/output.schema.json"
+        "/schemas/models/alibaba/happyhorse-1.1/image-to-video/output.schema.json"
     )),
     metadata: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/models/alibaba/happyhorse-1.1/image-to-video/model.json"
+        "/schemas/models/alibaba/happyhorse-1.1/image-to-video/model.json"
     )),
 };
 

@@ -14,15 +14,15 @@ pub static SPEC: crate::ModelSpec = crate::ModelSpec {
     short_name: "r2v",
     input_schema: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/models/happyhorse/happyhorse-1.0/reference-to-video/input.schema.json"
+        "/schemas/models/happyhorse/happyhorse-1.0/reference-to-video/input.schema.json"
     )),
     output_schema: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/models/happyhorse/happyhorse-1.0/reference-to-video/output.schema.json"
+        "/schemas/models/happyhorse/happyhorse-1.0/reference-to-video/output.schema.json"
     )),
     metadata: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/models/happyhorse/happyhorse-1.0/reference-to-video/model.json"
+        "/schemas/models/happyhorse/happyhorse-1.0/reference-to-video/model.json"
     )),
 };
 

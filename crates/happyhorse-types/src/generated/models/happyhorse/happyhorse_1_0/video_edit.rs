@@ -14,15 +14,15 @@ pub static SPEC: crate::ModelSpec = crate::ModelSpec {
     short_name: "edit",
     input_schema: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/models/happyhorse/happyhorse-1.0/video-edit/input.schema.json"
+        "/schemas/models/happyhorse/happyhorse-1.0/video-edit/input.schema.json"
     )),
     output_schema: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/models/happyhorse/happyhorse-1.0/video-edit/output.schema.json"
+        "/schemas/models/happyhorse/happyhorse-1.0/video-edit/output.schema.json"
     )),
     metadata: include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/models/happyhorse/happyhorse-1.0/video-edit/model.json"
+        "/schemas/models/happyhorse/happyhorse-1.0/video-edit/model.json"
     )),
 };
 
