@@ -1,5 +1,6 @@
 //! A `Job` (submitted or resumed) fed an arbitrary sequence of answers, transport failures,
-//! clock jumps and cancels. Checks: crates/happyhorse-core/tests/support/job_model.rs (`run`).
+//! clock jumps and cancels. Checks: crates/happyhorse-core/tests/support/job_model.rs (`run`) and
+//! `job_model/events.rs` (every event and outcome).
 
 #![no_main]
 

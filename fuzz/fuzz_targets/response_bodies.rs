@@ -1,6 +1,6 @@
 //! Every answer the client reads — any HTTP status, `Retry-After`, `Date` and body — read as a
 //! submit, status, result and cancel answer, by the one-shot readers and through a `Job`.
-//! Checks: crates/happyhorse-core/tests/support/bodies.rs (`check_response`).
+//! Checks: crates/happyhorse-core/tests/support/bodies/checks.rs (`check_response`).
 
 #![no_main]
 

@@ -81,9 +81,9 @@ pub use happyhorse_core::oneshot::{ResultReport, StatusReport};
 pub use happyhorse_core::validate::{InputError, InputErrors};
 pub use happyhorse_core::vocabulary::{Catalogue, JobState, ModelEntry, OutputFile};
 pub use happyhorse_core::{
-    ApiError, ApiErrorKind, CancelStatus, CancelVerdict, Error as CoreError, Event, JobFailure,
-    Outcome, PollPhase, PollPolicy, RequestId, RequestKind, RetryPolicy, SubmitUnknown, Throttle,
-    ThrottleStats, TransportError,
+    ApiError, ApiErrorKind, CancelStatus, CancelVerdict, Error as CoreError, Event,
+    InvalidRequestId, JobFailure, Outcome, PollPhase, PollPolicy, RequestId, RequestKind,
+    RetryPolicy, SubmitUnknown, Throttle, ThrottleStats, TransportError,
 };
 pub use image::ImageSource;
 pub use job::{CancelResult, EventStream, JobCanceller, JobHandle, JobResult};

@@ -31,13 +31,11 @@
 pub use futures::StreamExt as _;
 
 pub use crate::{
-    Batch, BatchCanceller, BatchEvent, BatchItem, BatchJob, BatchOptions, CancelResult,
-    CancelStatus, CancelVerdict, Client, ClientBuilder, DownloadOptions, DownloadReport, Error,
-    ErrorKind, Event, EventStream, ImageSource, JobCanceller, JobHandle, JobResult, JobState,
-    NextStep, Outcome, OutputFile, PollPolicy, RetryPolicy, RunningOnCancel, Throttle,
+    ApiError, ApiErrorKind, Batch, BatchCanceller, BatchEvent, BatchItem, BatchJob, BatchOptions,
+    CancelResult, CancelStatus, CancelVerdict, Client, ClientBuilder, CoreError, DownloadOptions,
+    DownloadReport, Error, ErrorKind, Event, EventStream, ImageSource, InputError, InputErrors,
+    InvalidRequestId, JobCanceller, JobFailure, JobHandle, JobResult, JobState, NextStep, Outcome,
+    OutputFile, PollPhase, PollPolicy, RequestId, RequestKind, RetryPolicy, RunningOnCancel,
+    SubmitUnknown, Throttle, TransportError,
 };
-pub use happyhorse_core::{
-    ApiError, ApiErrorKind, Error as CoreError, JobFailure, PollPhase, RequestId, RequestKind,
-    SubmitUnknown, TransportError,
-};
-pub use happyhorse_types::Model;
+pub use happyhorse_types::{ErrorCode, Model, ServiceError};

@@ -1,3 +1,5 @@
+//! The test cases of `tests.rs`, one module per area (see its list).
+
 mod bad_input;
 mod batch;
 mod common;
