@@ -23,7 +23,8 @@ async fn wall_times(client: &Client, jobs: usize) -> Result<Vec<Duration>, Error
     let runs = (0..jobs).map(|i| {
         let client = client.clone();
         async move {
-            let input = ImageToVideoInput::new("https://example.com/horse.png", format!("horse {i}"));
+            let input =
+                ImageToVideoInput::new("https://example.com/horse.png", format!("horse {i}"));
             let started = Instant::now();
             client.run::<ImageToVideo>(&input).await?;
             Ok::<_, Error>(started.elapsed())
@@ -82,7 +83,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let default = ClientBuilder::for_emulator(&emulator)
         .poll_policy(PollPolicy::default())
         .build()?;
-    line("default poll schedule (baseline)", &wall_times(&default, jobs).await?);
+    line(
+        "default poll schedule (baseline)",
+        &wall_times(&default, jobs).await?,
+    );
     emulator.shutdown().await;
     Ok(())
 }

@@ -4,13 +4,20 @@
 //! It drives `happyhorse-core`'s sans-IO state machine with reqwest and tokio (the only polling
 //! loop in the workspace) and adds what only a real transport can do:
 //!
-//! - **[`Client`]**: `Client::builder()…build()` or [`Client::from_env`]; TLS by rustls (ring by
+//! - **[`Client`]**: `Client::builder()…build()`, [`Client::from_env`], or
+//!   [`ClientBuilder::from_env`] to tune what the environment gave; TLS by rustls (ring by
 //!   default, aws-lc-rs with the `aws-lc-rs` feature), no OpenSSL.
+//! - **One dependency**: [`prelude`] brings everything an event, outcome, verdict or error
+//!   carries; [`types`] is `happyhorse-types` (the models and wire types). Features: `emulator`
+//!   ([`Client::for_emulator`]: a client for an in-process emulator, polled at its own pace, for
+//!   your tests) and `reqwest-hook` (`ClientBuilder::configure_reqwest`: your proxy, CA, user
+//!   agent — it puts reqwest in the API, so it is opt-in).
 //! - **Jobs**: [`Client::submit`] returns a [`JobHandle`] as soon as the service has given the job
 //!   its id; [`JobHandle::wait`], [`JobHandle::events`], [`JobHandle::cancel`] (with honest
-//!   outcomes); [`Client::job`] resumes following a job by id; [`Client::run`] = submit + wait.
+//!   outcomes) and [`JobHandle::canceller`] (cancel from another task while `wait` runs); [`Client::job`] resumes following a job by id; [`Client::run`] = submit + wait.
 //!   A submit is resent only when it provably never reached the service.
-//! - **Batches**: [`Client::run_many`] runs many jobs with bounded concurrency, a shared retry
+//! - **Batches**: [`Client::run_many`] (typed inputs; [`Client::run_many_json`] for raw JSON)
+//!   runs many jobs with bounded concurrency, a shared retry
 //!   quota and a shared `Retry-After` pause ([`Throttle`]), per-job deadlines, a hook that runs
 //!   before each submit (for a journal), and a cancel for the whole batch.
 //! - **Images from anywhere**: [`ImageSource`] — a URL, a local file or bytes; local images are
@@ -33,8 +40,8 @@
 //!   changes at debug level; nothing secret in any field.
 //!
 //! ```no_run
-//! use happyhorse_http::{Client, ImageSource};
-//! use happyhorse_types::image_to_video::{ImageToVideo, ImageToVideoInput, Resolution};
+//! use happyhorse_http::prelude::*;
+//! use happyhorse_http::types::image_to_video::{ImageToVideo, ImageToVideoInput, Resolution};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::from_env()?;
