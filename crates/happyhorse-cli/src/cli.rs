@@ -1,6 +1,7 @@
 //! The command line, declared once with clap: every command, flag and help text. `--help`,
 //! shell completions and the man page are all generated from these definitions.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -56,12 +57,59 @@ impl Cli {
         Self::command().after_long_help(format!("{ROOT_AFTER_HELP}\n{EXIT_CODES_HELP}"))
     }
 
-    /// Parses the process arguments.
-    pub(crate) fn try_parse_full() -> Result<Self, clap::Error> {
+    /// Parses `args` (the process's, program name first), after [`runcomfy_spellings`].
+    pub(crate) fn try_parse_full(args: Vec<OsString>) -> Result<Self, clap::Error> {
         use clap::FromArgMatches as _;
-        let matches = Self::command_full().try_get_matches()?;
+        let matches = Self::command_full().try_get_matches_from(runcomfy_spellings(args))?;
         Self::from_arg_matches(&matches)
     }
+}
+
+/// RunComfy's CLI's spelling of the output format, read as ours: `--output json` (or
+/// `--output=json`) is `--json`, and `--output pretty` is the default human output. Only those two
+/// exact words: any other `-o`/`--output` value is the video's path on `run` and `wait` (a file
+/// named `json` is `-o ./json`). Nothing after `--` is touched.
+pub(crate) fn runcomfy_spellings(args: Vec<OsString>) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut args = args.into_iter().peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            out.push(arg);
+            out.extend(args);
+            break;
+        }
+        let format = match arg.to_str() {
+            Some("--output=json") => Some("json"),
+            Some("--output=pretty") => Some("pretty"),
+            Some("--output") => args
+                .peek()
+                .and_then(|next| next.to_str())
+                .filter(|next| matches!(*next, "json" | "pretty"))
+                .map(|next| if next == "json" { "json" } else { "pretty" }),
+            _ => None,
+        };
+        match format {
+            Some(format) => {
+                if arg == "--output" {
+                    args.next();
+                }
+                if format == "json" {
+                    out.push("--json".into());
+                }
+            }
+            None => out.push(arg),
+        }
+    }
+    out
+}
+
+/// Whether `args` ask for JSON output (`--json`, or RunComfy's `--output json`), read before
+/// parsing so that a usage error can be reported as JSON too.
+pub(crate) fn wants_json(args: &[OsString]) -> bool {
+    runcomfy_spellings(args.to_vec())
+        .iter()
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg == "--json")
 }
 
 /// Flags every command takes.
@@ -156,12 +204,17 @@ Examples:
     /// Print a shell completion script
     Completions(CompletionsArgs),
 
-    /// Print the man page (roff) for `happyhorse`
-    Man,
+    /// Print the man page (roff) of `happyhorse` or of one command; --dir writes every page
+    #[command(after_help = "\
+Examples:
+  happyhorse man | man -l -
+  happyhorse man run | man -l -
+  happyhorse man --dir ~/.local/share/man/man1   # happyhorse.1 and happyhorse-COMMAND.1")]
+    Man(ManArgs),
 }
 
 /// Where the input comes from. Layers merge in this order, later ones winning per field:
-/// `--input` file, `--set` pairs, then the named flags.
+/// `--input` (or `--input-file`), `--set` pairs, then the named flags.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Input")]
 pub(crate) struct InputArgs {
@@ -193,8 +246,16 @@ pub(crate) struct InputArgs {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub(crate) watermark: Option<bool>,
 
-    /// Start from this JSON object (RunComfy's CLI convention; `-`: stdin)
-    #[arg(long = "input", value_name = "FILE.json|-")]
+    /// Start from this JSON object: inline (`'{"prompt": "…"}'`: its first non-space character is `{`), a file, or `-` for stdin (RunComfy's CLI convention)
+    #[arg(
+        long = "input",
+        value_name = "JSON|FILE|-",
+        conflicts_with = "input_file"
+    )]
+    pub(crate) input: Option<String>,
+
+    /// Start from the JSON object in this file (`-`: stdin), as RunComfy's CLI's --input-file
+    #[arg(long = "input-file", value_name = "FILE|-")]
     pub(crate) input_file: Option<String>,
 
     /// Set any field; VALUE is parsed as JSON if it parses, else taken as a string (repeatable)
@@ -345,12 +406,24 @@ pub(crate) struct BatchArgs {
 /// `happyhorse validate`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ValidateArgs {
-    /// A JSON input object to check (`-`: stdin); same as --input
-    #[arg(value_name = "FILE|-", conflicts_with = "input_file")]
+    /// A JSON input object to check: inline (first non-space character `{`), a file, or `-` for stdin; same as --input
+    #[arg(value_name = "JSON|FILE|-", conflicts_with_all = ["input", "input_file"])]
     pub(crate) file: Option<String>,
 
     #[command(flatten)]
     pub(crate) input: InputArgs,
+}
+
+/// `happyhorse man`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ManArgs {
+    /// The command whose page to print (`run`, `batch`, …) [default: happyhorse itself]
+    #[arg(value_name = "COMMAND")]
+    pub(crate) command: Option<String>,
+
+    /// Write the page of happyhorse and of every command into this directory (happyhorse.1, happyhorse-run.1, …)
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub(crate) dir: Option<PathBuf>,
 }
 
 /// Which schema `happyhorse schema` prints.
@@ -538,5 +611,71 @@ mod tests {
                 .unwrap_or_else(|| panic!("{args:?} was accepted"));
             assert!(error.use_stderr(), "{args:?}");
         }
+    }
+
+    fn spelled(args: &[&str]) -> Vec<String> {
+        runcomfy_spellings(args.iter().map(OsString::from).collect())
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn runcomfy_output_formats_are_read_as_ours_and_nothing_else_is() {
+        assert_eq!(
+            spelled(&["hh", "status", "--output", "json", "r1"]),
+            ["hh", "status", "--json", "r1"]
+        );
+        assert_eq!(
+            spelled(&["hh", "--output=json", "status", "r1"]),
+            ["hh", "--json", "status", "r1"]
+        );
+        assert_eq!(
+            spelled(&["hh", "status", "--output", "pretty", "r1"]),
+            ["hh", "status", "r1"]
+        );
+        assert_eq!(
+            spelled(&["hh", "--output=pretty", "models"]),
+            ["hh", "models"]
+        );
+        // A video path stays a path, and so does anything after `--`.
+        assert_eq!(
+            spelled(&["hh", "run", "--output", "horse.mp4"]),
+            ["hh", "run", "--output", "horse.mp4"]
+        );
+        assert_eq!(
+            spelled(&["hh", "run", "-o", "json"]),
+            ["hh", "run", "-o", "json"]
+        );
+        assert_eq!(
+            spelled(&["hh", "wait", "--", "--output", "json"]),
+            ["hh", "wait", "--", "--output", "json"]
+        );
+        assert_eq!(spelled(&["hh", "--output"]), ["hh", "--output"]);
+
+        let args = |list: &[&str]| list.iter().map(OsString::from).collect::<Vec<_>>();
+        assert!(wants_json(&args(&["hh", "status", "--json"])));
+        assert!(wants_json(&args(&["hh", "status", "--output=json"])));
+        assert!(!wants_json(&args(&["hh", "status", "--", "--json"])));
+        assert!(!wants_json(&args(&["hh", "run", "-o", "json"])));
+    }
+
+    #[test]
+    fn input_and_input_file_are_both_accepted_but_not_together() {
+        use clap::FromArgMatches as _;
+        let parse = |list: &[&str]| {
+            Cli::command_full()
+                .try_get_matches_from(list)
+                .and_then(|m| Cli::from_arg_matches(&m))
+        };
+        let Command::Validate(args) = parse(&["hh", "validate", "--input-file", "r.json"])
+            .unwrap()
+            .command
+        else {
+            panic!("not validate");
+        };
+        assert_eq!(args.input.input_file.as_deref(), Some("r.json"));
+        assert!(parse(&["hh", "run", "--input", "{}", "--input-file", "r.json"]).is_err());
+        assert!(parse(&["hh", "validate", "{}", "--input-file", "r.json"]).is_err());
     }
 }

@@ -1,8 +1,9 @@
 //! Every exit code `happyhorse` can return, in one place, and the error that carries one.
 //!
 //! The numbers follow BSD `sysexits(3)` where RunComfy's own CLI (`runcomfy`) already does
-//! (64, 65, 69, 75, 77), so scripts written for it keep working; the job outcomes that `runcomfy`
-//! cannot tell apart get small codes of their own (10–12). `docs/cli.md` and `--help` show
+//! (64, 65, 66, 69, 75, 77), so scripts written for it keep working; the job outcomes that
+//! `runcomfy` cannot tell apart get small codes of their own (10–14). `docs/cli.md` lists every
+//! difference from `runcomfy`. `docs/cli.md` and `--help` show
 //! [`EXIT_CODES_HELP`], which a unit test keeps in step with the constants.
 
 use std::fmt;
@@ -21,13 +22,18 @@ pub(crate) const SUBMIT_OUTCOME_UNKNOWN: u8 = 12;
 /// The job succeeded, but its output holds no file URL: the output is shown. The job is over:
 /// waiting or retrying cannot change it.
 pub(crate) const SUCCEEDED_WITHOUT_FILES: u8 = 13;
+/// The request id is unknown to the service, deleted or expired (RunComfy `404001`). Not
+/// `sysexits`' 66, which means a missing input file (as in `runcomfy`).
+pub(crate) const NOT_FOUND: u8 = 14;
 /// Bad command-line arguments (`EX_USAGE`, as `runcomfy`).
 pub(crate) const USAGE: u8 = 64;
 /// Invalid input (`EX_DATAERR`, as `runcomfy`): a rule is broken. Nothing was sent when the CLI
 /// found it; the service may also refuse an input (HTTP 400/422), which is never billed.
 pub(crate) const INVALID_INPUT: u8 = 65;
-/// Unknown, deleted or expired request id (`EX_NOINPUT`; RunComfy `404001`).
-pub(crate) const NOT_FOUND: u8 = 66;
+/// An input file named on the command line does not exist or cannot be read (`EX_NOINPUT`, as
+/// `runcomfy` for a missing `--input-file`): `--input`/`--input-file`, `--prompt-file`, a local
+/// image, a batch's jobs file. Nothing was sent.
+pub(crate) const NO_INPUT: u8 = 66;
 /// The service failed (5xx) or could not be reached, even after retries (`EX_UNAVAILABLE`, as `runcomfy`).
 pub(crate) const UNAVAILABLE: u8 = 69;
 /// Downloading or saving the output failed (`EX_IOERR`); the job itself succeeded.
@@ -45,6 +51,10 @@ pub(crate) const CONFIG: u8 = 78;
 /// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
 pub(crate) const INTERRUPTED: u8 = 130;
 
+/// The input rules that mean "a file named as input does not exist or cannot be read" (too large,
+/// not UTF-8 or not JSON are data errors instead: [`INVALID_INPUT`]).
+pub(crate) const UNREADABLE_FILE_RULES: [&str; 3] = ["input_file", "prompt_file", "image_file"];
+
 /// The exit-code table shown by `happyhorse --help`.
 pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -54,9 +64,10 @@ Exit codes:
   11   the job was cancelled
   12   submit outcome unknown: a job may exist (and be billed) without its id being known
   13   the job succeeded but its output holds no file URL (the output is shown)
+  14   unknown or expired request id
   64   bad command-line arguments
   65   invalid input (nothing was sent)
-  66   unknown or expired request id
+  66   an input file does not exist or cannot be read (nothing was sent)
   69   service unavailable (5xx, unreachable) after retries
   74   the download or saving the video failed
   75   temporary: timeout, rate limited, or --timeout reached (resume with `happyhorse wait ID`)
@@ -117,12 +128,22 @@ impl Failure {
         self
     }
 
-    /// Invalid input: every broken rule, nothing sent.
+    /// Invalid input: every broken rule, nothing sent. Exit [`NO_INPUT`] when an input file
+    /// could not be read (as `runcomfy`), else [`INVALID_INPUT`].
     pub(crate) fn invalid_input(errors: happyhorse_core::validate::InputErrors) -> Self {
+        let unreadable = errors
+            .errors()
+            .iter()
+            .any(|e| UNREADABLE_FILE_RULES.contains(&e.rule.as_str()));
+        let (code, what) = if unreadable {
+            (NO_INPUT, "an input file cannot be read")
+        } else {
+            (INVALID_INPUT, "invalid input")
+        };
         let mut failure = Self::new(
-            INVALID_INPUT,
+            code,
             format!(
-                "invalid input (nothing was sent):\n{}",
+                "{what} (nothing was sent):\n{}",
                 indent(&errors.to_string())
             ),
         );
@@ -164,6 +185,7 @@ pub(crate) fn kind_name(code: u8) -> &'static str {
         USAGE => "usage",
         INVALID_INPUT => "invalid_input",
         NOT_FOUND => "not_found",
+        NO_INPUT => "no_input",
         UNAVAILABLE => "unavailable",
         DOWNLOAD => "download",
         TEMPORARY => "temporary",
@@ -189,7 +211,7 @@ pub(crate) fn code_of(error: &anyhow::Error) -> u8 {
 mod tests {
     use super::*;
 
-    const ALL: [u8; 17] = [
+    const ALL: [u8; 18] = [
         OK,
         GENERIC,
         JOB_FAILED,
@@ -199,6 +221,7 @@ mod tests {
         USAGE,
         INVALID_INPUT,
         NOT_FOUND,
+        NO_INPUT,
         UNAVAILABLE,
         DOWNLOAD,
         TEMPORARY,

@@ -1,7 +1,8 @@
 //! One input object from every source the flags allow, checked before anything is sent.
 //!
-//! Layers merge in this order, later ones winning per field: the `--input` file, the `--set`
-//! pairs, then the named flags (`--image`, `--prompt`, …). Local image files — from `--image` or
+//! Layers merge in this order, later ones winning per field: the `--input` object (inline JSON,
+//! as RunComfy's CLI takes it, or a file; `--input-file` is always a file), the `--set` pairs,
+//! then the named flags (`--image`, `--prompt`, …). Local image files — from `--image` or
 //! written as a path in any `*image_url*` field — go through the library's image pipeline
 //! (`happyhorse_http::ImageSource`: checked whole, inlined as `data:` URIs). Then core's
 //! validation checks the whole object against the model's schema, and every broken rule is
@@ -107,6 +108,7 @@ fn assemble(
     let stdin_users = [
         args.image.as_deref(),
         args.prompt_file.as_deref(),
+        args.input.as_deref(),
         args.input_file.as_deref(),
     ]
     .into_iter()
@@ -117,7 +119,7 @@ fn assemble(
         errors.push(InputError::new(
             "",
             "stdin",
-            "must read stdin (`-`) for at most one of --image, --prompt-file and --input",
+            "must read stdin (`-`) for at most one of --image, --prompt-file and --input (or --input-file)",
             format!("{stdin_users} of them"),
         ));
         return None;
@@ -126,35 +128,21 @@ fn assemble(
     let mut object = Map::new();
     let mut failed = Vec::new();
     let errors_before_input = errors.len();
-    if let Some(source) = &args.input_file {
-        match read_source(source, stdin, REQUEST_MAX_BYTES) {
-            Err(why) => errors.push(InputError::new(
+    if let Some((source, text)) = input_object_text(args, stdin, errors) {
+        match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) => object = map,
+            Ok(other) => errors.push(InputError::new(
                 "",
-                "input_file",
-                &format!(
-                    "must be a readable JSON file of at most 64 MiB ({})",
-                    why.reason()
-                ),
+                "type",
+                "must be a JSON object",
+                shorten(&other.to_string()),
+            )),
+            Err(e) => errors.push(InputError::new(
+                "",
+                "json",
+                &format!("must be valid JSON ({e})"),
                 shorten(source),
             )),
-            Ok(bytes) => match check_utf8(&bytes) {
-                Err(problem) => errors.push(not_utf8("", source, problem)),
-                Ok(text) => match serde_json::from_str::<Value>(text) {
-                    Ok(Value::Object(map)) => object = map,
-                    Ok(other) => errors.push(InputError::new(
-                        "",
-                        "type",
-                        "must be a JSON object",
-                        shorten(&other.to_string()),
-                    )),
-                    Err(e) => errors.push(InputError::new(
-                        "",
-                        "json",
-                        &format!("must be valid JSON ({e})"),
-                        shorten(source),
-                    )),
-                },
-            },
         }
     }
 
@@ -220,7 +208,7 @@ fn assemble(
                 failed.push("prompt".to_owned());
                 errors.push(InputError::new(
                     "prompt",
-                    "prompt_file",
+                    "prompt_file_max_bytes",
                     &format!(
                         "must be read from a file of at most {limit} bytes (the longest valid prompt)"
                     ),
@@ -255,6 +243,54 @@ fn assemble(
         failed,
         input_file_failed,
     })
+}
+
+/// The text of the `--input` object and how to show where it came from: the value itself when it
+/// is inline JSON (its first non-space character is `{`, as RunComfy's CLI takes `--input`), else
+/// the file (or stdin, `-`) it names; `--input-file` always names a file. `None` when there is
+/// none, or its source could not be read (the reason is in `errors`: rule `input_file` when the
+/// file is missing or unreadable, `input_max_bytes` when it is too large, `utf8` when it is not text).
+fn input_object_text<'a>(
+    args: &'a InputArgs,
+    stdin: &mut dyn Read,
+    errors: &mut Vec<InputError>,
+) -> Option<(&'a str, String)> {
+    let (source, inline_allowed) = match (&args.input, &args.input_file) {
+        (Some(value), _) => (value.as_str(), true),
+        (None, Some(path)) => (path.as_str(), false),
+        (None, None) => return None,
+    };
+    if inline_allowed && source.trim_start().starts_with('{') {
+        return Some((source, source.to_owned()));
+    }
+    let bytes = match read_source(source, stdin, REQUEST_MAX_BYTES) {
+        Ok(bytes) => bytes,
+        Err(ReadError::TooLarge(limit)) => {
+            errors.push(InputError::new(
+                "",
+                "input_max_bytes",
+                &format!("must be a JSON object of at most {limit} bytes (64 MiB, RunComfy's request cap)"),
+                format!("more than {limit} bytes ({})", shorten(source)),
+            ));
+            return None;
+        }
+        Err(why) => {
+            errors.push(InputError::new(
+                "",
+                "input_file",
+                &format!("must be a readable JSON file ({})", why.reason()),
+                shorten(source),
+            ));
+            return None;
+        }
+    };
+    match check_utf8(&bytes) {
+        Ok(text) => Some((source, text.to_owned())),
+        Err(problem) => {
+            errors.push(not_utf8("", source, problem));
+            None
+        }
+    }
 }
 
 /// A prompt file's text: Windows line breaks become `\n` (the prompt rule allows no carriage
@@ -404,6 +440,66 @@ mod tests {
             errors.errors().iter().any(|e| e.rule == "stdin"),
             "{errors}"
         );
+    }
+
+    #[test]
+    fn input_takes_inline_json_as_runcomfy_does() {
+        let a = InputArgs {
+            input: Some(r#"  {"image_url": "https://example.com/h.png", "prompt": "inline", "duration": 4}"#.into()),
+            ..InputArgs::default()
+        };
+        let value = run(&a).unwrap();
+        assert_eq!(value["prompt"], "inline");
+        assert_eq!(value["duration"], 4);
+
+        let broken = InputArgs {
+            input: Some(r#"{"prompt": "#.into()),
+            ..InputArgs::default()
+        };
+        let errors = run(&broken).unwrap_err();
+        assert_eq!(errors.errors()[0].rule, "json", "{errors}");
+    }
+
+    #[test]
+    fn input_file_is_always_a_file_and_a_missing_one_is_unreadable() {
+        for a in [
+            InputArgs {
+                input_file: Some(r#"{"prompt": "not inline here"}"#.into()),
+                ..InputArgs::default()
+            },
+            InputArgs {
+                input: Some("/nonexistent/request.json".into()),
+                ..InputArgs::default()
+            },
+        ] {
+            let errors = run(&a).unwrap_err();
+            assert_eq!(errors.len(), 1, "{errors}");
+            assert_eq!(errors.errors()[0].rule, "input_file", "{errors}");
+            assert!(errors.to_string().contains("no such file"), "{errors}");
+            let failure = crate::exit::Failure::invalid_input(errors);
+            assert_eq!(failure.code, crate::exit::NO_INPUT);
+        }
+    }
+
+    #[test]
+    fn a_too_large_input_file_is_a_data_error_not_a_missing_file() {
+        let dir = std::env::temp_dir().join(format!("happyhorse-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big.json");
+        // Sparse: its length is over the limit without writing 64 MiB.
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(REQUEST_MAX_BYTES as u64 + 1)
+            .unwrap();
+        let a = InputArgs {
+            input: Some(big.display().to_string()),
+            ..InputArgs::default()
+        };
+        let errors = run(&a).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(errors.errors()[0].rule, "input_max_bytes", "{errors}");
+        let failure = crate::exit::Failure::invalid_input(errors);
+        assert_eq!(failure.code, crate::exit::INVALID_INPUT);
     }
 
     #[test]

@@ -18,17 +18,20 @@ mod service;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse_full() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = cli::wants_json(&args);
+    let cli = match cli::Cli::try_parse_full(args) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
             // --help and --version are "errors" to clap; everything else is a usage error.
-            let code = if error.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-            return ExitCode::from(code);
+            if !error.use_stderr() {
+                return ExitCode::from(exit::OK);
+            }
+            if json {
+                output::usage_error_json(&error);
+            }
+            return ExitCode::from(exit::USAGE);
         }
     };
     init_logging(cli.global.verbose);

@@ -129,6 +129,34 @@ impl Output {
     }
 }
 
+/// A usage error (bad arguments) with `--json`: the same `error` object every failed command
+/// ends with, on stdout (clap has already told people on stderr).
+pub(crate) fn usage_error_json(error: &clap::Error) {
+    let text = error.render().to_string();
+    let message = text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned();
+    let object = usage_error_object(&message, &text);
+    let mut stdout = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut stdout, &object);
+    let _ = writeln!(stdout);
+    let _ = stdout.flush();
+}
+
+/// The `error` object of a usage error: `message` is clap's first line, `usage` the whole text.
+fn usage_error_object(message: &str, text: &str) -> Value {
+    json!({
+        "event": "error",
+        "kind": exit::kind_name(exit::USAGE),
+        "exit_code": exit::USAGE,
+        "message": message,
+        "usage": text.trim_end(),
+    })
+}
+
 /// The `--json` object of a failed command (see docs/cli.md, "error").
 pub(crate) fn error_object(error: &anyhow::Error, code: u8, failure: Option<&Failure>) -> Value {
     let mut object = json!({

@@ -44,7 +44,7 @@ pub(crate) async fn run(
     let options = ValidateOptions::default().allow_unknown_fields(args.allow_unknown);
     let jobs = Arc::new(JobsFile::load(&args.jobs, &SPEC, options).map_err(|e| {
         Failure::new(
-            exit::NOT_FOUND,
+            exit::NO_INPUT,
             format!(
                 "{}: cannot read the jobs file ({})",
                 args.jobs.display(),

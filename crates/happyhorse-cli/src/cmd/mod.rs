@@ -19,7 +19,7 @@ pub(crate) fn dispatch(cli: Cli, output: Output) -> anyhow::Result<u8> {
         Command::Schema(args) => schema::run(&args, output),
         Command::Emulator(args) => runtime()?.block_on(emulator::run(&args, output)),
         Command::Completions(args) => generate::completions(args.shell),
-        Command::Man => generate::man(),
+        Command::Man(args) => generate::man(&args),
         Command::Run(args) => runtime()?.block_on(job::run(&global, &args, output)),
         Command::Submit(args) => runtime()?.block_on(job::submit_command(&global, &args, output)),
         Command::Status(args) => {

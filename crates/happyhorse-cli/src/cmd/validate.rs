@@ -11,7 +11,7 @@ use crate::output::{Output, Paint, input_errors_json};
 pub(super) fn run(args: &ValidateArgs, output: Output) -> anyhow::Result<u8> {
     let mut input_args = args.input.clone();
     if args.file.is_some() {
-        input_args.input_file = args.file.clone();
+        input_args.input = args.file.clone();
     }
     let spec = &image_to_video::SPEC;
     match input::assemble_and_validate(spec, &input_args, &mut std::io::stdin().lock()) {

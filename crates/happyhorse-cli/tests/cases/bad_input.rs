@@ -107,7 +107,7 @@ fn table() -> Vec<Case> {
         },
         Case {
             args: with(&["--input", "missing.json"]),
-            ..case("input_file_missing", 65, &[])
+            ..case("input_file_missing", 66, &[])
         },
         case(
             "prompt_too_long",
@@ -138,12 +138,12 @@ fn table() -> Vec<Case> {
         ),
         case(
             "image_unreadable_path",
-            65,
+            66,
             &["run", "--image", "no/such/horse.png", "--prompt", "x"],
         ),
         case(
             "image_is_a_directory",
-            65,
+            66,
             &["run", "--image", "folder.png", "--prompt", "x"],
         ),
         case(

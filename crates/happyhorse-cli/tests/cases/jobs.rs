@@ -312,7 +312,7 @@ fn status_result_and_cancel_of_a_queued_and_a_running_job() {
 }
 
 #[test]
-fn an_unknown_request_id_exits_66() {
+fn an_unknown_request_id_exits_14_not_sysexits_66_which_means_a_missing_input_file() {
     let emu = Emu::fast();
     let dir = tempfile::tempdir().unwrap();
     let output = emu
@@ -320,7 +320,7 @@ fn an_unknown_request_id_exits_66() {
         .args(["--json", "status", "no-such-request"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(66));
+    assert_eq!(output.status.code(), Some(14));
     let error: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(error["event"], "error");
     assert_eq!(error["kind"], "not_found");

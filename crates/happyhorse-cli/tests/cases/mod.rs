@@ -9,6 +9,7 @@ mod hostile_input;
 mod jobs;
 mod offline;
 mod quirks;
+mod runcomfy;
 mod secrets;
 mod soak;
 mod stranger;

@@ -210,14 +210,14 @@ fn errors_sent_with_http_200_are_errors_and_an_expired_id_is_not_resumed() {
         .on(RESULT, &[(200, expired)]);
     let dir = tempfile::tempdir().unwrap();
     let run = cli(&stranger, dir.path(), &["status", "req-1"]);
-    exit(&run, 66);
+    exit(&run, 14);
     assert!(
         text(&run.stderr).contains("request expired"),
         "{}",
         text(&run.stderr)
     );
     let run = cli(&stranger, dir.path(), &["wait", "req-1"]);
-    exit(&run, 66);
+    exit(&run, 14);
     let stderr = text(&run.stderr);
     assert!(
         !stderr.contains("resume") && !stderr.contains("happyhorse wait"),
@@ -404,7 +404,7 @@ fn the_emulator_rehearses_every_quirk_and_the_client_reads_them_all() {
         .args(["status", "no-such-id"])
         .output()
         .unwrap();
-    exit(&missing, 66);
+    exit(&missing, 14);
 }
 
 /// The user's own text echoed back (a file name, a jobs-file line) is made safe the same way.
@@ -416,7 +416,7 @@ fn the_users_own_text_echoed_back_cannot_drive_the_terminal_either() {
         .args(["validate", "--image", name, "--prompt", "x\u{1b}[2J"])
         .output()
         .unwrap();
-    exit(&run, 65);
+    exit(&run, 66);
     let stderr = text(&run.stderr);
     assert!(
         stderr.contains(r"a\x1b]0;pwned\x07\u{202e}gnp.png"),
