@@ -116,11 +116,12 @@ pub(crate) fn summary(rows: &[Row], limit: usize) -> String {
     text
 }
 
-/// The exit code: 0 when every video is saved; otherwise the most pressing reason.
-pub(crate) fn exit_code(rows: &[Row], interrupted: bool) -> u8 {
+/// The exit code: 0 when every video is saved; otherwise the most pressing reason, a signal
+/// (`interrupted`: its exit code) first.
+pub(crate) fn exit_code(rows: &[Row], interrupted: Option<u8>) -> u8 {
     let any = |state: &str| rows.iter().any(|r| r.state == state);
-    if interrupted {
-        exit::INTERRUPTED
+    if let Some(code) = interrupted {
+        code
     } else if any("unknown") {
         exit::SUBMIT_OUTCOME_UNKNOWN
     } else if any("failed") || any("rejected") || any("invalid") {
@@ -161,20 +162,23 @@ mod tests {
 
     #[test]
     fn the_exit_code_names_the_most_pressing_problem() {
-        assert_eq!(exit_code(&[row("a", "succeeded")], false), exit::OK);
+        assert_eq!(exit_code(&[row("a", "succeeded")], None), exit::OK);
         assert_eq!(
-            exit_code(&[row("a", "succeeded"), row("b", "pending")], false),
+            exit_code(&[row("a", "succeeded"), row("b", "pending")], None),
             exit::TEMPORARY
         );
         assert_eq!(
-            exit_code(&[row("a", "failed"), row("b", "unknown")], false),
+            exit_code(&[row("a", "failed"), row("b", "unknown")], None),
             exit::SUBMIT_OUTCOME_UNKNOWN
         );
         assert_eq!(
-            exit_code(&[row("a", "failed"), row("b", "pending")], false),
+            exit_code(&[row("a", "failed"), row("b", "pending")], None),
             exit::JOB_FAILED
         );
-        assert_eq!(exit_code(&[row("a", "succeeded")], true), exit::INTERRUPTED);
+        assert_eq!(
+            exit_code(&[row("a", "succeeded")], Some(exit::TERMINATED)),
+            exit::TERMINATED
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::batch::progress::Progress;
 use crate::batch::report::{self, Row};
 use crate::cli::{BatchArgs, GlobalArgs};
 use crate::exit::{self, Failure};
-use crate::interrupt::Interrupts;
+use crate::interrupt::{Interrupts, say};
 use crate::output::{Output, Paint, input_errors_json, terminal_safe};
 use crate::service;
 
@@ -100,7 +100,7 @@ pub(crate) async fn run(
         to_run.len() - submits,
         journal.path.display(),
     ));
-    let mut interrupted = false;
+    let mut interrupted = None;
     if !to_run.is_empty() {
         let session = target.connect().await?;
         let runner = Runner::new(
@@ -209,7 +209,7 @@ fn finish(
     journal: &Path,
     args: &BatchArgs,
     output: Output,
-    interrupted: bool,
+    interrupted: Option<u8>,
 ) -> anyhow::Result<u8> {
     rows.sort_by_key(|r| r.line);
     let report = report::report_json(&rows, &jobs.path, journal);
@@ -277,8 +277,12 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Runs `to_run` (indexes into the jobs file); returns their rows and whether Ctrl-C came.
-    async fn run(self, to_run: Vec<(usize, Option<String>)>) -> anyhow::Result<(Vec<Row>, bool)> {
+    /// Runs `to_run` (indexes into the jobs file); returns their rows and, when a signal
+    /// stopped the batch, its exit code.
+    async fn run(
+        self,
+        to_run: Vec<(usize, Option<String>)>,
+    ) -> anyhow::Result<(Vec<Row>, Option<u8>)> {
         let order: Vec<usize> = to_run.iter().map(|(index, _)| *index).collect();
         let order = Arc::new(order);
         let hook_journal = self.journal.handle();
@@ -316,14 +320,14 @@ impl<'a> Runner<'a> {
                         "journal {path} could not be saved ({error}): a rerun reports jobs submitted since its last save as outcome unknown"
                     ),
                 };
-                eprintln!("{}", terminal_safe(&said, false));
+                say(&terminal_safe(&said, false));
             })
         });
         let mut progress = Progress::new(self.output, order.len());
         let (saved_tx, mut saved_rx) = mpsc::unbounded_channel::<Saved>();
         let downloads = Arc::new(Semaphore::new(MAX_DOWNLOADS));
         let mut rows: HashMap<usize, Row> = HashMap::new();
-        let (mut pending_downloads, mut batch_open, mut interrupted) = (0usize, true, false);
+        let (mut pending_downloads, mut batch_open, mut interrupted) = (0usize, true, None);
         while batch_open || pending_downloads > 0 {
             tokio::select! {
                 event = batch.next(), if batch_open => match event {
@@ -345,13 +349,14 @@ impl<'a> Runner<'a> {
                     let row = rows.get_mut(&index).expect("a download belongs to a finished job");
                     self.on_saved(index, row, saved, &mut progress)?;
                 }
-                () = interrupts.recv(), if !interrupted => {
-                    interrupted = true;
+                () = interrupts.recv(), if interrupted.is_none() => {
+                    interrupted = Some(interrupts.exit_code());
                     canceller.cancel();
-                    progress.suspend(|| self.output.note(
-                        "stopping: nothing new is submitted, queued jobs are cancelled, running jobs go on at the \
-                         service; rerun the same command to pick them up (Ctrl-C again exits at once)",
-                    ));
+                    let name = interrupts.name();
+                    progress.suspend(|| self.output.note(&format!(
+                        "{name}: stopping: nothing new is submitted, queued jobs are cancelled, running jobs go on at the \
+                         service; rerun the same command to pick them up ({name} again exits at once)",
+                    )));
                 }
             }
         }

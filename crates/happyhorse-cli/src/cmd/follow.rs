@@ -198,8 +198,9 @@ async fn interrupt(
     reporter: &mut Reporter,
     interrupts: &Interrupts,
 ) -> anyhow::Result<u8> {
+    let name = interrupts.name();
     reporter.say(&format!(
-        "interrupted: asking the service to cancel {request_id} (Ctrl-C again to quit at once)"
+        "interrupted ({name}): asking the service to cancel {request_id} ({name} again to quit at once)"
     ));
     interrupts.note_on_forced_exit(match resume {
         Some(_) => format!(
@@ -241,7 +242,7 @@ async fn interrupt(
         ),
     };
     reporter.interrupted(cancel, &message, resume);
-    Err(Failure::new(exit::INTERRUPTED, message)
+    Err(Failure::new(interrupts.exit_code(), message)
         .with_request_id(request_id)
         .reported()
         .into())

@@ -13,7 +13,7 @@ use crate::cli::{GlobalArgs, JobArgs, ModelsArgs, ModelsCommand, RunArgs, Submit
 use crate::exit::{self, Failure};
 use crate::exit_http;
 use crate::input;
-use crate::interrupt::Interrupts;
+use crate::interrupt::{Interrupts, Signal};
 use crate::output::{Output, Paint};
 use crate::report::Reporter;
 use crate::service::{self, Session};
@@ -73,7 +73,7 @@ pub(super) async fn submit_command(
             let message = format!(
                 "interrupted: job {id} was created and will run (and be billed) unless cancelled: happyhorse cancel {id}"
             );
-            return Err(Failure::new(exit::INTERRUPTED, message)
+            return Err(Failure::new(interrupts.exit_code(), message)
                 .with_request_id(id)
                 .into());
         }
@@ -267,8 +267,11 @@ async fn submit_past_ctrl_c(
 ) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
     if interrupts.pending() {
         return Err(Failure::new(
-            exit::INTERRUPTED,
-            "interrupted before the submit was sent: nothing was sent",
+            interrupts.exit_code(),
+            format!(
+                "interrupted ({}) before the submit was sent: nothing was sent",
+                interrupts.name()
+            ),
         )
         .into());
     }
@@ -282,8 +285,27 @@ async fn submit_past_ctrl_c(
     let (submitted, interrupted) = tokio::select! {
         submitted = &mut submitting => (submitted, false),
         () = interrupts.recv() => {
-            say("interrupted: waiting for the submit's answer so the job is not orphaned (Ctrl-C again to quit at once)");
-            (submitting.await, true)
+            let name = interrupts.name();
+            say(&format!("interrupted ({name}): waiting for the submit's answer so the job is not orphaned ({name} again to quit at once)"));
+            // SIGTERM and SIGHUP wait a bounded time: SIGKILL usually follows.
+            let grace = interrupts.signal().and_then(Signal::submit_grace);
+            let answer = match grace {
+                None => Some(submitting.await),
+                Some(grace) => tokio::time::timeout(grace, &mut submitting).await.ok(),
+            };
+            let Some(answer) = answer else {
+                interrupts.clear_on_forced_exit();
+                return Err(Failure::new(
+                    interrupts.exit_code(),
+                    format!(
+                        "interrupted ({name}): the submit was not answered within {}s: a job may have been created \
+                         (and billed) with an id this command never received; check the account's requests before submitting again",
+                        grace.unwrap_or_default().as_secs()
+                    ),
+                )
+                .into());
+            };
+            (answer, true)
         }
     };
     let handle = submitted.map_err(|e| {

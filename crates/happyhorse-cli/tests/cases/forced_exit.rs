@@ -14,7 +14,7 @@ use crate::cases::common::horse_png;
 use crate::cases::jobs::{Emu, interrupt};
 
 /// Reads stderr until a line contains `needle`; returns everything read.
-fn stderr_until(stderr: &mut BufReader<ChildStderr>, needle: &str) -> String {
+pub(super) fn stderr_until(stderr: &mut BufReader<ChildStderr>, needle: &str) -> String {
     let mut seen = String::new();
     loop {
         let mut line = String::new();
@@ -30,7 +30,7 @@ fn stderr_until(stderr: &mut BufReader<ChildStderr>, needle: &str) -> String {
 }
 
 /// Waits (up to a minute, for slow machines) until `ready` holds.
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+pub(super) fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ready() {
         assert!(start.elapsed() < Duration::from_secs(60), "never: {what}");

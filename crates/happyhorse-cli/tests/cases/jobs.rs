@@ -38,7 +38,7 @@ impl Emu {
     }
 
     /// One worker and jobs of 10 real minutes: the second job stays queued.
-    fn slow() -> Self {
+    pub(super) fn slow() -> Self {
         Self::start(
             Emulator::builder()
                 .workers(1)
@@ -84,7 +84,7 @@ impl Drop for Emu {
     }
 }
 
-fn horse() -> String {
+pub(super) fn horse() -> String {
     horse_png().display().to_string()
 }
 
@@ -416,7 +416,10 @@ fn insufficient_balance_exits_77_and_creates_no_job() {
 }
 
 /// Reads NDJSON events from the child until one named `name`; returns them all.
-fn read_until(child: &mut Child, name: &str) -> (BufReader<std::process::ChildStdout>, Vec<Value>) {
+pub(super) fn read_until(
+    child: &mut Child,
+    name: &str,
+) -> (BufReader<std::process::ChildStdout>, Vec<Value>) {
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut seen = Vec::new();
     let mut line = String::new();
@@ -434,14 +437,19 @@ fn read_until(child: &mut Child, name: &str) -> (BufReader<std::process::ChildSt
 }
 
 pub(super) fn interrupt(child: &Child) {
+    send_signal(child, "INT");
+}
+
+/// Sends `SIG<name>` to `child` (`INT`, `TERM`, `HUP`, `KILL`).
+pub(super) fn send_signal(child: &Child, name: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
 }
 
-fn rest(mut reader: BufReader<std::process::ChildStdout>) -> Vec<Value> {
+pub(super) fn rest(mut reader: BufReader<std::process::ChildStdout>) -> Vec<Value> {
     let mut text = String::new();
     std::io::Read::read_to_string(&mut reader, &mut text).unwrap();
     events(text.as_bytes())

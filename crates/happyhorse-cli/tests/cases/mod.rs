@@ -8,5 +8,6 @@ mod jobs;
 mod offline;
 mod quirks;
 mod secrets;
+mod signals;
 mod soak;
 mod stranger;
