@@ -249,6 +249,10 @@ pub(crate) struct DownloadArgs {
     /// Stop following after this long (e.g. 90s, 10m, 1h; at most 7d) [default: 30m]; the job keeps running — resume with `wait`
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub(crate) timeout: Option<std::time::Duration>,
+
+    /// Replace a file already at --output (never a directory, symlink or special file)
+    #[arg(long, conflicts_with = "no_download")]
+    pub(crate) force: bool,
 }
 
 /// `happyhorse run`.
@@ -261,7 +265,7 @@ pub(crate) struct RunArgs {
     pub(crate) download: DownloadArgs,
 
     /// Submit, print the request id, and exit without following (same as `submit`)
-    #[arg(long, conflicts_with_all = ["output", "no_download", "timeout"])]
+    #[arg(long, conflicts_with_all = ["output", "no_download", "timeout", "force"])]
     pub(crate) no_wait: bool,
 
     #[command(flatten)]
@@ -337,6 +341,9 @@ pub(crate) struct BatchArgs {
     /// Send fields the model's schema does not know (refused by default: the service ignores them and bills its defaults)
     #[arg(long)]
     pub(crate) allow_unknown: bool,
+    /// Replace files already at jobs' outputs that this batch's journal did not write
+    #[arg(long)]
+    pub(crate) force: bool,
 
     #[command(flatten)]
     pub(crate) service: ServiceArgs,

@@ -12,6 +12,7 @@ mod input;
 mod interrupt;
 mod output;
 mod read;
+mod paths;
 mod report;
 mod service;
 

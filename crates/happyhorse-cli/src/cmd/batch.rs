@@ -16,6 +16,7 @@ use happyhorse_types::image_to_video::{ImageToVideo, SPEC};
 use serde_json::json;
 use tokio::sync::{Semaphore, mpsc};
 
+use crate::batch::files::BatchFiles;
 use crate::batch::jobs_file::{JobLine, JobsFile};
 use crate::batch::journal::{Journal, Known, Record, now};
 use crate::batch::plan::{Action, decide};
@@ -53,16 +54,16 @@ pub(crate) async fn run(
         )
     })?);
     let mut rows = report_invalid(&jobs, args, output)?;
-    std::fs::create_dir_all(&args.out_dir).map_err(|e| {
-        Failure::new(
-            exit::CONFIG,
-            format!("--out-dir {}: {e}", args.out_dir.display()),
-        )
-    })?;
     let journal_path = args
         .journal
         .clone()
         .unwrap_or_else(|| args.out_dir.join(JOURNAL_NAME));
+    let files = BatchFiles::check(
+        &jobs,
+        &args.out_dir,
+        &journal_path,
+        &args.out_dir.join(REPORT_NAME),
+    )?;
     let (journal, known) = Journal::open(&journal_path, &jobs).map_err(|e| {
         let code = if matches!(e, crate::batch::journal::JournalError::Locked { .. }) {
             exit::TEMPORARY
@@ -71,6 +72,7 @@ pub(crate) async fn run(
         };
         Failure::new(code, e.to_string())
     })?;
+    files.check_foreign_outputs(&jobs, &known, args.force)?;
     if journal.dropped_torn_tail {
         output.note("note: the journal's last record was cut short by a crash; it was dropped (it was never acted on)");
     }

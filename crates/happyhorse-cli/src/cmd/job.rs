@@ -4,17 +4,22 @@
 //! Everything that can be checked locally is checked first — the token, the base URL, the whole
 //! input — so bad input never reaches the service, let alone costs money.
 
+use std::path::{Path, PathBuf};
+
 use happyhorse_http::{JobHandle, JobState, ModelEntry};
 use happyhorse_types::image_to_video::{ImageToVideo, SPEC};
 use serde_json::{Value, json};
 
 use super::follow::follow;
-use crate::cli::{GlobalArgs, JobArgs, ModelsArgs, ModelsCommand, RunArgs, SubmitArgs, WaitArgs};
+use crate::cli::{
+    DownloadArgs, GlobalArgs, JobArgs, ModelsArgs, ModelsCommand, RunArgs, SubmitArgs, WaitArgs,
+};
 use crate::exit::{self, Failure};
 use crate::exit_http;
 use crate::input;
 use crate::interrupt::{Interrupts, Signal};
 use crate::output::{Output, Paint};
+use crate::paths::{self, Existing};
 use crate::report::Reporter;
 use crate::service::{self, Session};
 
@@ -23,6 +28,9 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
     let target = service::resolve(global, &args.service, args.download.timeout)?
         .allow_unknown_fields(args.input.allow_unknown);
     let body = validated_input(&args.input)?;
+    if !args.no_wait {
+        checked_destination(&args.download)?;
+    }
     let mut interrupts = Interrupts::install()?;
     let session = target.connect().await?;
     let mut reporter = Reporter::new(output);
@@ -91,6 +99,7 @@ pub(super) async fn wait(
     output: Output,
 ) -> anyhow::Result<u8> {
     let target = service::resolve(global, &args.service, args.download.timeout)?;
+    checked_destination(&args.download)?;
     let mut interrupts = Interrupts::install()?;
     let session = target.connect().await?;
     let mut reporter = Reporter::new(output);
@@ -247,6 +256,27 @@ fn model_line(model: &ModelEntry, output: Output) -> String {
         output.paint(&text(&model.model_id), Paint::Bold),
         text(&model.display_name)
     )
+}
+
+/// Where the video goes, checked before anything is sent: `-o` must be a file that can be
+/// written (an existing one only with `--force`); without it, the video becomes
+/// `<request_id>.mp4` in the current directory, which must be writable. Returns the `-o` path
+/// made absolute.
+fn checked_destination(download: &DownloadArgs) -> Result<Option<PathBuf>, Failure> {
+    if download.no_download {
+        return Ok(None);
+    }
+    match &download.output {
+        Some(path) => {
+            let existing = if download.force {
+                Existing::Replace
+            } else {
+                Existing::Refuse
+            };
+            paths::output_file(path, existing).map(Some)
+        }
+        None => paths::output_dir(Path::new(".")).map(|_| None),
+    }
 }
 
 /// The input, assembled and validated: nothing is sent when it is not valid.

@@ -6,6 +6,7 @@ mod help;
 mod hostile_input;
 mod jobs;
 mod offline;
+mod paths;
 mod quirks;
 mod secrets;
 mod signals;
