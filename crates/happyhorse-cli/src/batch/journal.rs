@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use super::jobs_file::JobsFile;
+use super::state::{BatchState, Next};
 
 const FORMAT: u32 = 1;
 
@@ -38,8 +39,8 @@ pub(crate) enum Record {
     /// The batch is done with the job for this run.
     Ended {
         job: String,
-        state: String,
-        next: String,
+        state: BatchState,
+        next: Next,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,7 +75,7 @@ pub(crate) struct Known {
     pub(crate) intent_at: Option<String>,
     pub(crate) request_id: Option<String>,
     /// The last end: (state, next step, error).
-    pub(crate) ended: Option<(String, String, Option<String>)>,
+    pub(crate) ended: Option<(BatchState, Next, Option<String>)>,
     pub(crate) saved: Option<(String, u64)>,
 }
 
@@ -103,7 +104,7 @@ impl Known {
             }
             Record::Saved { path, bytes, .. } => self.saved = Some((path, bytes)),
             Record::DownloadFailed { error, .. } => {
-                self.ended = Some(("download_failed".into(), "resume".into(), Some(error)));
+                self.ended = Some((BatchState::DownloadFailed, Next::Resume, Some(error)));
             }
         }
     }
@@ -413,3 +414,6 @@ fn sync_parent(path: &Path) {
 pub(crate) fn now() -> String {
     httpdate::fmt_http_date(std::time::SystemTime::now())
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,3 +7,5 @@ pub(crate) mod journal;
 pub(crate) mod plan;
 pub(crate) mod progress;
 pub(crate) mod report;
+pub(crate) mod runner;
+pub(crate) mod state;
