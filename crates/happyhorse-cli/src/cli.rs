@@ -21,6 +21,8 @@ Examples:
 Environment:
   RUNCOMFY_API_TOKEN, RUNCOMFY_TOKEN       the API token (or --token-file)
   RUNCOMFY_BASE_URL, RUNCOMFY_MODEL_API_BASE  the API base URL (default https://model-api.runcomfy.net)
+  HAPPYHORSE_LEDGER                        the job ledger's file, or `off` (default
+                                           $XDG_STATE_HOME/happyhorse/ledger.sqlite3)
   NO_COLOR                                 no colour in human output
 
 Retries:
@@ -86,6 +88,10 @@ pub(crate) struct GlobalArgs {
     /// Only errors on stderr; results still go to stdout
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+
+    /// The job ledger's file, or `off` [env: HAPPYHORSE_LEDGER] [default: $XDG_STATE_HOME/happyhorse/ledger.sqlite3]
+    #[arg(long, global = true, value_name = "PATH|off")]
+    pub(crate) ledger: Option<PathBuf>,
 }
 
 /// The commands.
@@ -344,6 +350,10 @@ pub(crate) struct BatchArgs {
     /// Replace files already at jobs' outputs that this batch's journal did not write
     #[arg(long)]
     pub(crate) force: bool,
+
+    /// If the journal is damaged or another batch's: move it aside and rebuild it from the job ledger (jobs already submitted are followed, never submitted again)
+    #[arg(long)]
+    pub(crate) rebuild_journal: bool,
 
     #[command(flatten)]
     pub(crate) service: ServiceArgs,

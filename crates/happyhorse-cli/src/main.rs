@@ -3,6 +3,7 @@
 //! `main` only parses, runs and turns the outcome into an exit code; see `exit.rs` for the codes.
 
 mod batch;
+mod books;
 mod cli;
 mod cmd;
 mod exit;

@@ -4,8 +4,10 @@
 pub(crate) mod files;
 pub(crate) mod jobs_file;
 pub(crate) mod journal;
+pub(crate) mod ledger_link;
 pub(crate) mod plan;
 pub(crate) mod progress;
+pub(crate) mod recover;
 pub(crate) mod report;
 pub(crate) mod runner;
 pub(crate) mod state;

@@ -11,12 +11,14 @@ use happyhorse_http::{
     BatchEvent, BatchItem, BatchJob, BatchOptions, DownloadOptions, Event, NextStep, OutputFile,
     RunningOnCancel,
 };
+use happyhorse_ledger::JobState;
 use happyhorse_types::image_to_video::ImageToVideo;
 use serde_json::json;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::jobs_file::JobsFile;
 use super::journal::{Journal, Record, now};
+use super::ledger_link::LedgerLink;
 use super::progress::Progress;
 use super::report::Row;
 use super::state::{BatchState, Next, UserNext};
@@ -35,6 +37,7 @@ pub(crate) struct Runner<'a> {
     client: &'a happyhorse_http::Client,
     options: BatchOptions,
     jobs: Arc<JobsFile>,
+    link: LedgerLink,
 }
 
 /// A finished download: (job index, saved path and size, or the error).
@@ -48,6 +51,7 @@ impl<'a> Runner<'a> {
         output: Output,
         client: &'a happyhorse_http::Client,
         args: &BatchArgs,
+        link: LedgerLink,
     ) -> Self {
         let mut options = BatchOptions::default()
             .concurrency(args.concurrency)
@@ -62,6 +66,7 @@ impl<'a> Runner<'a> {
             client,
             options,
             jobs,
+            link,
         }
     }
 
@@ -73,33 +78,54 @@ impl<'a> Runner<'a> {
     ) -> anyhow::Result<(Vec<Row>, Option<u8>)> {
         let order: Vec<usize> = to_run.iter().map(|(index, _)| *index).collect();
         let order = Arc::new(order);
+        for (index, request_id) in &to_run {
+            if let Some(id) = request_id {
+                self.link.resume(*index, &self.jobs, id);
+            }
+        }
         let hook_journal = self.journal.handle();
         let (hook_order, hook_jobs) = (Arc::clone(&order), Arc::clone(&self.jobs));
+        let hook_link = self.link.clone();
         let options = self.options.clone().before_submit(move |position| {
-            let journal = hook_journal.clone();
-            let job = hook_jobs.jobs[hook_order[position]].id.clone();
+            let (journal, link, jobs) = (
+                hook_journal.clone(),
+                hook_link.clone(),
+                Arc::clone(&hook_jobs),
+            );
+            let index = hook_order[position];
             async move {
-                journal
-                    .append_durable(Record::Intent { job, at: now() })
-                    .await
+                let job = jobs.jobs[index].id.clone();
+                // Both durable before the submit is sent; the journal's failure stops the
+                // submit, the ledger's is only warned about.
+                let (journalled, ()) = tokio::join!(
+                    journal.append_durable(Record::Intent { job, at: now() }),
+                    link.intent(index, &jobs)
+                );
+                journalled
             }
         });
         // Bodies are built (and local images inlined) only as each job is admitted.
-        let bodies = Arc::clone(&self.jobs);
+        let (bodies, body_link) = (Arc::clone(&self.jobs), self.link.clone());
         let batch_jobs = to_run
             .into_iter()
             .map(move |(index, request_id)| match request_id {
                 Some(id) => BatchJob::Resume(id),
-                None => BatchJob::Submit(bodies.submit_body(&bodies.jobs[index])),
+                None => {
+                    let body = bodies.submit_body(&bodies.jobs[index]);
+                    body_link.body(index, &body);
+                    BatchJob::Submit(body)
+                }
             });
         let mut batch = self.client.run_many::<ImageToVideo>(batch_jobs, options);
         let canceller = batch.canceller();
         let mut interrupts = Interrupts::install()?;
         // A weak handle: the hook lives as long as the signal task, the journal must not.
         let (journal, path) = (self.journal.handle().downgrade(), self.journal.path.clone());
+        let books = self.link.books().clone();
         interrupts.on_forced_exit(move || {
-            let (journal, path) = (journal.clone(), path.display().to_string());
+            let (journal, path, books) = (journal.clone(), path.display().to_string(), books.clone());
             Box::pin(async move {
+                books.flush().await;
                 let said = match journal.flush().await {
                     Ok(()) => format!(
                         "journal {path} saved: rerun the same command to pick up every job where it stopped"
@@ -149,6 +175,7 @@ impl<'a> Runner<'a> {
             }
         }
         progress.finish();
+        self.link.flush().await;
         Ok((rows.into_values().collect(), interrupted))
     }
 
@@ -165,13 +192,16 @@ impl<'a> Runner<'a> {
                     job: job.clone(),
                     request_id: request_id.to_string(),
                 });
+                self.link.submitted(index, request_id.as_str());
                 progress.submitted(index);
                 json!({"event": "submitted", "job": job, "request_id": request_id.as_str()})
             }
             Event::Queued { position } => {
+                self.link.state(index, JobState::Queued);
                 json!({"event": "queued", "job": job, "position": position})
             }
             Event::Running => {
+                self.link.state(index, JobState::Running);
                 progress.running(index);
                 json!({"event": "running", "job": job})
             }
@@ -230,6 +260,8 @@ impl<'a> Runner<'a> {
             // Anything newer is treated as the careful case.
             _ => Next::CheckAccount,
         };
+        let cost = item.result.as_ref().ok().and_then(|result| result.raw.cost);
+        self.link.ended(index, state, error.as_deref(), cost);
         self.journal.append(&Record::Ended {
             job: job.id.clone(),
             state,
@@ -318,6 +350,7 @@ impl<'a> Runner<'a> {
                     path: name.clone(),
                     bytes,
                 });
+                self.link.saved(index, &path, bytes);
                 self.output.json_line(&json!({"event": "saved", "job": row.id, "path": path.display().to_string(), "bytes": bytes}))?;
                 row.output = Some(path.display().to_string());
                 progress.finished(index, "succeeded");

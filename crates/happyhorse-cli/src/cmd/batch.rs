@@ -11,11 +11,14 @@ use serde_json::json;
 
 use crate::batch::files::BatchFiles;
 use crate::batch::jobs_file::{JobLine, JobsFile};
-use crate::batch::journal::{Journal, Known};
+use crate::batch::journal::{Journal, JournalError, Known};
+use crate::batch::ledger_link::LedgerLink;
 use crate::batch::plan::{Action, decide};
+use crate::batch::recover;
 use crate::batch::report::{self, Row};
 use crate::batch::runner::Runner;
 use crate::batch::state::{BatchState, UserNext};
+use crate::books::Books;
 use crate::cli::{BatchArgs, GlobalArgs};
 use crate::exit::{self, Failure};
 use crate::output::{Output, Paint, input_errors_json};
@@ -55,14 +58,34 @@ pub(crate) async fn run(
         &journal_path,
         &args.out_dir.join(REPORT_NAME),
     )?;
-    let (journal, known) = Journal::open(&journal_path, &jobs).map_err(|e| {
-        let code = if matches!(e, crate::batch::journal::JournalError::Locked { .. }) {
+    let journal_failure = |e: JournalError| {
+        let code = if matches!(e, JournalError::Locked { .. }) {
             exit::TEMPORARY
         } else {
             exit::CONFIG
         };
         Failure::new(code, e.to_string())
-    })?;
+    };
+    let (journal, known) = match Journal::open(&journal_path, &jobs) {
+        Ok(opened) => opened,
+        Err(error) if error.is_damaged() => {
+            let books = Books::open(global);
+            if !args.rebuild_journal {
+                return Err(recover::refusal(&error, &journal_path, &books).into());
+            }
+            let rebuilt = recover::rebuild(&journal_path, &jobs, &books)?;
+            output.note(&format!(
+                "journal rebuilt: {} jobs from the job ledger, {} from the old journal's readable lines, {} unknown \
+                 (a job may exist: not submitted again); the old journal is kept at {}",
+                rebuilt.from_ledger,
+                rebuilt.from_journal,
+                rebuilt.unknown,
+                rebuilt.moved_to.display()
+            ));
+            Journal::open(&journal_path, &jobs).map_err(journal_failure)?
+        }
+        Err(error) => return Err(journal_failure(error).into()),
+    };
     files.check_foreign_outputs(&jobs, &known, args.force)?;
     if journal.dropped_torn_tail {
         output.note("note: the journal's last record was cut short by a crash; it was dropped (it was never acted on)");
@@ -96,6 +119,14 @@ pub(crate) async fn run(
     let mut interrupted = None;
     if !to_run.is_empty() {
         let session = target.connect().await?;
+        let books = Books::open(global).unless(session.is_emulator());
+        let link = LedgerLink::new(
+            books,
+            session.client.base_url(),
+            &journal.path,
+            &files.out_dir,
+            &jobs,
+        );
         let runner = Runner::new(
             Arc::clone(&jobs),
             &journal,
@@ -103,6 +134,7 @@ pub(crate) async fn run(
             output,
             &session.client,
             args,
+            link,
         );
         let (ran, was_interrupted) = runner.run(to_run).await?;
         rows.extend(ran);

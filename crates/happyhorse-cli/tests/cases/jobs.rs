@@ -11,7 +11,7 @@ use happyhorse_emulator::{
 };
 use serde_json::Value;
 
-use crate::cases::common::{happyhorse, horse_png, redact, redact_ids_and_times};
+use crate::cases::common::{happyhorse, horse_png, isolate_state, redact, redact_ids_and_times};
 
 pub(super) struct Emu {
     runtime: tokio::runtime::Runtime,
@@ -61,7 +61,9 @@ impl Emu {
 
     /// The same, as a child process with piped stdout (for Ctrl-C tests).
     pub(super) fn spawn(&self, dir: &Path, args: &[&str]) -> Child {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("happyhorse"))
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("happyhorse"));
+        isolate_state(&mut command, dir);
+        command
             .env_remove("RUNCOMFY_BASE_URL")
             .env("RUNCOMFY_API_TOKEN", "test-token")
             .env("NO_COLOR", "1")

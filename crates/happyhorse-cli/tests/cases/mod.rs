@@ -5,6 +5,7 @@ mod forced_exit;
 mod help;
 mod hostile_input;
 mod jobs;
+mod journal_recovery;
 mod offline;
 mod paths;
 mod quirks;
