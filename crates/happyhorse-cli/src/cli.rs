@@ -129,6 +129,19 @@ no-op on the service)."
     /// Resume following a job, then download its video
     Wait(WaitArgs),
 
+    /// List the jobs in the job ledger: state, id, age, output, cost, and what to do next
+    #[command(after_help = "\
+Every job happyhorse submits (run, submit, batch) is recorded in a per-user ledger before its
+submit is sent, then with its request id, states, saved video and cost. A job listed `unknown`
+may exist at the service (and be billed) without its id being known: check the account's
+requests before submitting its input again.
+
+Examples:
+  happyhorse jobs
+  happyhorse jobs --state unknown,running --since 2d
+  happyhorse --json jobs --all | jq -r '.jobs[].request_id'")]
+    Jobs(JobsArgs),
+
     /// Run every job of a JSONL file, crash-safe: rerun the same command to resume
     #[command(after_help = "\
 Each line of JOBS.jsonl is one input object, optionally with \"id\" (default line-N) and
@@ -311,6 +324,26 @@ pub(crate) struct WaitArgs {
 
     #[command(flatten)]
     pub(crate) service: ServiceArgs,
+}
+
+/// `happyhorse jobs`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct JobsArgs {
+    /// Only jobs in these states (repeatable, or comma-separated): submitting, unknown, not_created, submitted, queued, running, succeeded, failed, cancelled
+    #[arg(long, value_name = "STATE", value_delimiter = ',', value_parser = crate::cmd::jobs::parse_state)]
+    pub(crate) state: Vec<crate::cmd::jobs::StateArg>,
+
+    /// Only jobs submitted within this time (e.g. 30m, 12h, 7d, 2w)
+    #[arg(long, value_name = "AGO", value_parser = crate::cmd::jobs::parse_since)]
+    pub(crate) since: Option<std::time::Duration>,
+
+    /// At most this many jobs, the most recent first
+    #[arg(long, value_name = "N", default_value_t = 20, conflicts_with = "all")]
+    pub(crate) limit: usize,
+
+    /// Every matching job
+    #[arg(long)]
+    pub(crate) all: bool,
 }
 
 /// `happyhorse batch`.

@@ -134,7 +134,10 @@ fn an_edited_jobs_file_is_rebuilt_so_only_the_changed_line_is_submitted() {
     let rebuilt = batch(&emu, dir.path(), &["--rebuild-journal"]);
     let stderr = String::from_utf8_lossy(&rebuilt.stderr);
     assert_eq!(rebuilt.status.code(), Some(73), "{stderr}");
-    assert!(stderr.contains("line 2 (job-001) output job-001.mp4"), "{stderr}");
+    assert!(
+        stderr.contains("line 2 (job-001) output job-001.mp4"),
+        "{stderr}"
+    );
     let forced = batch(&emu, dir.path(), &["--force"]);
     let stderr = String::from_utf8_lossy(&forced.stderr);
     assert_eq!(forced.status.code(), Some(0), "{stderr}");

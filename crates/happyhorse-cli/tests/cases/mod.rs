@@ -6,6 +6,7 @@ mod help;
 mod hostile_input;
 mod jobs;
 mod journal_recovery;
+mod ledger;
 mod offline;
 mod paths;
 mod quirks;
