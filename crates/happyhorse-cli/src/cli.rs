@@ -287,6 +287,10 @@ pub(crate) struct RunArgs {
     #[arg(long, conflicts_with_all = ["output", "no_download", "timeout", "force"])]
     pub(crate) no_wait: bool,
 
+    /// If the job ledger knows an identical input submitted before, follow that job instead of paying again
+    #[arg(long)]
+    pub(crate) once: bool,
+
     #[command(flatten)]
     pub(crate) service: ServiceArgs,
 }
@@ -312,12 +316,16 @@ pub(crate) struct JobArgs {
     pub(crate) service: ServiceArgs,
 }
 
-/// `happyhorse wait ID`.
+/// `happyhorse wait [ID]`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct WaitArgs {
-    /// The request id printed by `run` or `submit`
+    /// The request id printed by `run` or `submit` [default: the most recent unfinished job in the job ledger]
     #[arg(value_name = "REQUEST_ID")]
-    pub(crate) request_id: String,
+    pub(crate) request_id: Option<String>,
+
+    /// Follow the most recent unfinished job in the job ledger
+    #[arg(long, conflicts_with = "request_id")]
+    pub(crate) last: bool,
 
     #[command(flatten)]
     pub(crate) download: DownloadArgs,

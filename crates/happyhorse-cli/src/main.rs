@@ -14,8 +14,10 @@ mod interrupt;
 mod output;
 mod read;
 mod paths;
+mod recorder;
 mod report;
 mod service;
+mod stdio;
 
 use std::process::ExitCode;
 

@@ -12,6 +12,7 @@ use crate::exit::{self, Failure};
 use crate::exit_http;
 use crate::files;
 use crate::interrupt::Interrupts;
+use crate::recorder::Recorder;
 use crate::report::Reporter;
 use crate::service::Session;
 
@@ -25,6 +26,7 @@ pub(super) async fn follow(
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
     mut interrupted: bool,
+    recorder: &Recorder,
 ) -> anyhow::Result<u8> {
     let request_id = handle.request_id().to_owned();
     let resume = resume_command(session, &request_id, download);
@@ -37,7 +39,7 @@ pub(super) async fn follow(
     let mut events = handle.events();
     while !interrupted {
         tokio::select! {
-            event = events.next() => match event {
+            event = events.next() => match event.inspect(|e| recorder.event(e)) {
                 Some(Event::Queued { position }) => reporter.queued(position),
                 Some(Event::Running) => reporter.running(),
                 Some(Event::Retrying { request, retry, delay, reason }) => {
@@ -58,13 +60,18 @@ pub(super) async fn follow(
             resume.as_deref(),
             reporter,
             interrupts,
+            recorder,
         )
         .await;
     }
 
     let result = match handle.wait().await {
-        Ok(result) => result,
+        Ok(result) => {
+            recorder.ended(Ok(result.raw.cost));
+            result
+        }
         Err(error) => {
+            recorder.ended(Err(&error));
             return Ok(ended_badly(
                 &error,
                 &request_id,
@@ -93,6 +100,9 @@ pub(super) async fn follow(
     }
 
     let paths = files::destinations(&request_id, download.output.as_deref(), &result.files);
+    if let Some(first) = paths.first() {
+        recorder.output(first);
+    }
     let mut saved: Vec<(PathBuf, u64)> = Vec::new();
     for (url, path) in urls.iter().zip(&paths) {
         match save(session, url, path, reporter).await {
@@ -116,6 +126,9 @@ pub(super) async fn follow(
                 return Err(failure.into());
             }
         }
+    }
+    if let Some((path, bytes)) = saved.first() {
+        recorder.saved(path, *bytes);
     }
     reporter.succeeded(&output, &urls, &saved);
     let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
@@ -197,6 +210,7 @@ async fn interrupt(
     resume: Option<&str>,
     reporter: &mut Reporter,
     interrupts: &Interrupts,
+    recorder: &Recorder,
 ) -> anyhow::Result<u8> {
     let name = interrupts.name();
     reporter.say(&format!(
@@ -214,7 +228,10 @@ async fn interrupt(
     interrupts.clear_on_forced_exit();
     let (cancel, message, resume) = match cancelled {
         Ok(CancelResult::Cancelled) => (
-            "cancelled",
+            {
+                recorder.cancelled();
+                "cancelled"
+            },
             format!("job {request_id} was queued and is now cancelled; nothing will be billed"),
             None,
         ),

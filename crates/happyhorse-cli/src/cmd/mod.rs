@@ -6,6 +6,7 @@ mod follow;
 mod generate;
 mod job;
 pub(crate) mod jobs;
+mod ledgered;
 mod schema;
 mod validate;
 
