@@ -251,7 +251,9 @@ fn batches_stopped_at_24_seeded_moments_resume_without_loss_or_double_payment() 
                     "{context}: {id} exists at the service but the ledger does not know it: {entries:?}"
                 );
             }
-            *tally.entry(row["state"].to_string()).or_default() += 1;
+            *tally
+                .entry(row["state"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
         }
         assert_eq!(
             saved,
@@ -272,4 +274,97 @@ fn batches_stopped_at_24_seeded_moments_resume_without_loss_or_double_payment() 
     eprintln!(
         "batch kill test: 24 seeded stops of a {BATCH_JOBS}-job batch; jobs after the rerun: {tally:?}"
     );
+}
+
+#[test]
+fn runs_stopped_at_24_seeded_moments_resume_without_loss_or_double_payment() {
+    let emulator = EmulatorProcess::start();
+    let video = served_video();
+    let mut tally = std::collections::BTreeMap::<String, usize>::new();
+    for seed in 100..124 {
+        let (signal, at) = moment(seed);
+        let dir = tempfile::tempdir().unwrap();
+        let prompt = format!("kill run {seed}");
+        let body =
+            serde_json::json!({"image_url": "https://example.com/horse.webp", "prompt": prompt});
+        let mut child = emulator.spawn(
+            dir.path(),
+            &[
+                "run",
+                "--image",
+                "https://example.com/horse.webp",
+                "--prompt",
+                &prompt,
+                "-o",
+                "out.mp4",
+                "--poll-interval",
+                "50ms",
+            ],
+        );
+        stop_at(&mut child, signal, Duration::from_millis(at));
+        let context = format!("seed {seed} (SIG{signal} at {at} ms)");
+
+        // Resume the way a user would: the last unfinished job, into the file it was started with.
+        let resumed = emulator
+            .cli(dir.path())
+            .args(["wait", "--last", "--poll-interval", "50ms"])
+            .output()
+            .unwrap();
+        let code = resumed.status.code();
+        assert!(
+            code == Some(0) || code == Some(66),
+            "{context}: wait exited {code:?}: {}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+
+        let ledger = Ledger::open(ledger_path(dir.path())).unwrap();
+        let entries = ledger.jobs(&Filter::default()).unwrap();
+        assert!(entries.len() <= 1, "{context}: {entries:?}");
+        let created = emulator.stats().submissions_of(&body);
+        assert!(created <= 1, "{context}: submitted {created} times");
+        let has_video = complete_videos(dir.path(), &video) == 1;
+        let outcome = match entries.first() {
+            _ if has_video => {
+                let entry = &entries[0];
+                assert_eq!(entry.state, JobState::Succeeded, "{context}");
+                assert!(entry.saved.is_some(), "{context}: {entry:?}");
+                "video"
+            }
+            // Stopped before the intent was recorded: then nothing was sent either.
+            None => {
+                assert_eq!(
+                    created, 0,
+                    "{context}: a job exists that the ledger does not know"
+                );
+                "nothing sent"
+            }
+            Some(entry) => {
+                assert!(
+                    explained_without_video(entry),
+                    "{context}: no video and no explanation: {entry:?}"
+                );
+                entry.state.as_str()
+            }
+        };
+        if created == 1 {
+            let entry = entries
+                .first()
+                .unwrap_or_else(|| panic!("{context}: not in the ledger"));
+            assert!(
+                entry.request_id.is_some() || explained_without_video(entry),
+                "{context}: {entry:?}"
+            );
+        }
+        for entry in &entries {
+            if let Some(request_id) = &entry.request_id {
+                assert!(
+                    emulator.knows(request_id),
+                    "{context}: {request_id} unknown to the service"
+                );
+            }
+        }
+        *tally.entry(outcome.to_owned()).or_default() += 1;
+    }
+    assert_eq!(emulator.stats().duplicate_submissions, 0);
+    eprintln!("run kill test: 24 seeded stops, then `wait --last`: {tally:?}");
 }
