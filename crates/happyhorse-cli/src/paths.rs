@@ -1,6 +1,6 @@
 //! Every file a command will write, checked before anything is paid for: `run -o`, `wait -o`,
 //! and a batch's outputs, journal and report. A path is refused (exit 73, naming the path and
-//! why) when it is a directory, a symlink or a special file, when its directory cannot be created
+//! why) when it is `/`, a symlink or a special file (or, where a file is expected, a directory), when its directory cannot be created
 //! or written, when a file is already there (unless `--force`, or unless it is the command's own
 //! earlier work), and — in a batch — when two of the files it reads or writes are the same file.
 //!
@@ -32,6 +32,25 @@ pub(crate) enum Existing {
     Refuse,
     /// An existing regular file may be replaced (`--force`, or the command's own earlier output).
     Replace,
+}
+
+/// Checks `-o` before paying: a directory (an existing one, or a path ending in a separator:
+/// the videos go inside it, see `files.rs`) must be writable and is created if missing, but is
+/// never `/`; anything else is a file, checked by [`output_file`]. Returns the path made
+/// absolute.
+pub(crate) fn destination(path: &Path, existing: Existing) -> Result<PathBuf, Failure> {
+    let text = path.as_os_str().to_string_lossy();
+    let written_as_dir = text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR);
+    if !(written_as_dir || path.is_dir()) {
+        return output_file(path, existing);
+    }
+    if std::fs::canonicalize(path).is_ok_and(|p| p.parent().is_none()) {
+        return Err(refuse(
+            path,
+            "is the root directory; name a file (e.g. video.mp4) or a directory for the videos",
+        ));
+    }
+    output_dir(path)
 }
 
 /// Checks that a video can be written at `path`, creating its directory if missing; returns the
@@ -272,6 +291,20 @@ mod tests {
             under_file.contains("its directory") && under_file.contains("is not a directory"),
             "{under_file}"
         );
+    }
+
+    #[test]
+    fn a_directory_receives_the_videos_but_never_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = PathBuf::from(format!("{}/fresh/", dir.path().display()));
+        assert!(destination(&fresh, Existing::Refuse).is_ok());
+        assert!(dir.path().join("fresh").is_dir(), "created");
+        assert!(destination(dir.path(), Existing::Refuse).is_ok());
+        let root = message(destination(Path::new("/"), Existing::Replace));
+        assert!(root.contains("is the root directory"), "{root}");
+        let file = dir.path().join("v.mp4");
+        std::fs::write(&file, b"v").unwrap();
+        assert!(message(destination(&file, Existing::Refuse)).contains("already there"));
     }
 
     #[cfg(unix)]

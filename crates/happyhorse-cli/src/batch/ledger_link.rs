@@ -107,7 +107,9 @@ impl LedgerLink {
         cost: Option<f64>,
     ) {
         let state = match state {
-            BatchState::Succeeded | BatchState::DownloadFailed => JobState::Succeeded,
+            BatchState::Succeeded
+            | BatchState::SucceededWithoutFiles
+            | BatchState::DownloadFailed => JobState::Succeeded,
             BatchState::Failed => JobState::Failed,
             BatchState::Cancelled => JobState::Cancelled,
             BatchState::Rejected | BatchState::NotSent | BatchState::Invalid => {

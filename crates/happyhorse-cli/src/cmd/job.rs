@@ -369,7 +369,7 @@ fn checked_destination(download: &DownloadArgs) -> Result<Option<PathBuf>, Failu
             } else {
                 Existing::Refuse
             };
-            paths::output_file(path, existing).map(Some)
+            paths::destination(path, existing).map(Some)
         }
         None => paths::output_dir(Path::new(".")).map(|_| None),
     }

@@ -139,7 +139,7 @@ pub(super) fn wait_download(
             } else {
                 Existing::Refuse
             };
-            paths::output_file(path, existing)?;
+            paths::destination(path, existing)?;
         }
         None => {
             paths::output_dir(&PathBuf::from("."))?;

@@ -34,9 +34,7 @@ fn run_refuses_an_output_that_cannot_hold_a_video_before_sending_anything() {
     std::fs::write(d.join("file"), b"").unwrap();
 
     let cases: Vec<(&str, &str)> = vec![
-        ("videos", "is a directory"),
-        ("videos/", "is a directory"),
-        ("/", "is a directory"),
+        ("/", "is the root directory"),
         (
             "old.mp4",
             "a file is already there; pass --force to replace it",
@@ -81,6 +79,16 @@ fn run_refuses_an_output_that_cannot_hold_a_video_before_sending_anything() {
         String::from_utf8_lossy(&nested.stderr)
     );
     assert!(d.join("new/dir/v.mp4").is_file());
+    // A directory (existing, or written with a trailing slash) receives the video inside it.
+    for dir in ["videos", "fresh/"] {
+        let into = run_to(&emu, d, dir, &["--poll-interval", "20ms"]);
+        assert!(
+            into.status.success(),
+            "{dir}: {}",
+            String::from_utf8_lossy(&into.stderr)
+        );
+        assert_eq!(std::fs::read_dir(d.join(dir)).unwrap().count(), 1, "{dir}");
+    }
 }
 
 #[test]
