@@ -167,7 +167,7 @@ fn parent_of(path: &Path) -> &Path {
 
 /// An I/O error for people, without the `(os error N)` noise.
 fn reason(error: &std::io::Error) -> String {
-    crate::image::io_reason(error)
+    crate::read::io_reason(error)
 }
 
 /// One file of a batch, for [`collisions`]: who names it, and where it resolves.

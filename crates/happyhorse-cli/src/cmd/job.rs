@@ -139,7 +139,7 @@ pub(super) async fn submit_command(
                 format!(
                     "job {id} was created, but its id could not be written to stdout ({}); it is in the job \
                      ledger (`happyhorse jobs`): follow it with happyhorse wait {id}, or cancel it with happyhorse cancel {id}",
-                    crate::image::io_reason(&error)
+                    crate::read::io_reason(&error)
                 ),
             )
             .with_request_id(id)

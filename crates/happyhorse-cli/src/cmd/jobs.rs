@@ -216,32 +216,10 @@ pub(crate) fn parse_state(text: &str) -> Result<StateArg, String> {
     })
 }
 
-/// Parses a `--since` value: `90s`, `30m`, `12h`, `7d`, `2w`.
+/// Parses a `--since` value with the CLI's one duration parser (`30m`, `12h`, `7d`, `2w`,
+/// `1h 30m`; a bare number is seconds), up to ten years.
 pub(crate) fn parse_since(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("expected a time ago such as 30m, 12h or 7d, got {text:?}"))?;
-    let unit_seconds = match unit {
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => {
-            return Err(format!(
-                "unknown unit {unit:?} in {text:?} (use s, m, h, d or w)"
-            ));
-        }
-    };
-    number
-        .checked_mul(unit_seconds)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("{text:?} is too long ago"))
+    happyhorse_core::validate::parse_duration(text, Duration::from_secs(3650 * 86_400))
 }
 
 #[cfg(test)]
@@ -256,9 +234,13 @@ mod tests {
         assert_eq!(short_age(Duration::from_secs(3 * 86_400)), "3d");
         assert_eq!(parse_since("12h"), Ok(Duration::from_secs(12 * 3600)));
         assert_eq!(parse_since("7d"), Ok(Duration::from_secs(7 * 86_400)));
-        assert!(parse_since("7").is_err(), "a unit is required");
+        assert_eq!(parse_since("1h 30m"), Ok(Duration::from_secs(5400)));
         assert!(parse_since("soon").is_err());
-        assert!(parse_since("99999999999999999999w").is_err());
+        assert!(
+            parse_since("99999999999999999999w")
+                .unwrap_err()
+                .contains("too long")
+        );
         assert_eq!(parse_state("unknown").unwrap().0, JobState::OutcomeUnknown);
         assert!(parse_state("in_queue").unwrap_err().contains("running"));
     }

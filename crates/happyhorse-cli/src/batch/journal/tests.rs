@@ -30,7 +30,12 @@ fn jobs_file(dir: &Path) -> JobsFile {
     let text: Vec<String> = ["a", "b", "c", "d"].iter().map(|id| line(id)).collect();
     let path = dir.join("jobs.jsonl");
     std::fs::write(&path, text.join("\n")).unwrap();
-    JobsFile::load(&path, &SPEC).unwrap()
+    JobsFile::load(
+        &path,
+        &SPEC,
+        happyhorse_core::validate::ValidateOptions::default(),
+    )
+    .unwrap()
 }
 
 #[test]
