@@ -9,6 +9,14 @@ pub(crate) fn horse_png() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/horse.png")
 }
 
+/// The MP4 the emulator serves as every job's output.
+pub(crate) fn served_video() -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../happyhorse-emulator/fixtures/horse.mp4"),
+    )
+    .unwrap()
+}
+
 /// `happyhorse` with no RunComfy variables, no colour, a fixed width, run in `dir`.
 pub(crate) fn happyhorse(dir: &Path) -> Command {
     let mut command = Command::cargo_bin("happyhorse").unwrap();

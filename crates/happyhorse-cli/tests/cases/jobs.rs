@@ -460,8 +460,9 @@ pub(super) fn rest(mut reader: BufReader<std::process::ChildStdout>) -> Vec<Valu
     events(text.as_bytes())
 }
 
+/// Ctrl-C, and SIGTERM with its own exit code, while the job waits in the queue: cancelled.
 #[test]
-fn ctrl_c_while_queued_cancels_the_job() {
+fn ctrl_c_or_sigterm_while_queued_cancels_the_job() {
     let emu = Emu::slow();
     let dir = tempfile::tempdir().unwrap();
     // Occupy the only worker.
@@ -472,70 +473,77 @@ fn ctrl_c_while_queued_cancels_the_job() {
         .unwrap();
     assert!(first.status.success());
 
-    let mut child = emu.spawn(
-        dir.path(),
-        &[
-            "--json",
-            "run",
-            "--poll-interval",
-            "50ms",
-            "--image",
-            &horse(),
-            "--prompt",
-            "second",
-        ],
-    );
-    let (reader, seen) = read_until(&mut child, "queued");
-    interrupt(&child);
-    let after = rest(reader);
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    let last = after.last().unwrap();
-    assert_eq!(last["event"], "interrupted");
-    assert_eq!(last["cancel"], "cancelled");
-    assert_eq!(last["request_id"], seen[0]["request_id"]);
-    assert_eq!(emu.emulator().stats().jobs.cancelled, 1);
+    for (round, (signal, code)) in [("INT", 130), ("TERM", 143)].into_iter().enumerate() {
+        let prompt = format!("queued {signal}");
+        let mut child = emu.spawn(
+            dir.path(),
+            &[
+                "--json",
+                "run",
+                "--poll-interval",
+                "50ms",
+                "--image",
+                &horse(),
+                "--prompt",
+                &prompt,
+            ],
+        );
+        let (reader, seen) = read_until(&mut child, "queued");
+        send_signal(&child, signal);
+        let after = rest(reader);
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}");
+        let last = after.last().unwrap();
+        assert_eq!(last["event"], "interrupted");
+        assert_eq!(last["cancel"], "cancelled");
+        assert_eq!(last["request_id"], seen[0]["request_id"]);
+        assert_eq!(emu.emulator().stats().jobs.cancelled, round as u64 + 1);
+    }
 }
 
+/// Ctrl-C, and SIGHUP with its own exit code, while the job runs: it goes on, and the command
+/// says how to resume it.
 #[test]
-fn ctrl_c_while_running_says_it_cannot_cancel_and_how_to_resume() {
-    let emu = Emu::slow();
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = emu.spawn(
-        dir.path(),
-        &[
-            "--json",
-            "run",
-            "--poll-interval",
-            "50ms",
-            "--image",
-            &horse(),
-            "--prompt",
-            "x",
-            "-o",
-            "later.mp4",
-        ],
-    );
-    let (reader, seen) = read_until(&mut child, "running");
-    interrupt(&child);
-    let after = rest(reader);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130));
-    let id = seen[0]["request_id"].as_str().unwrap();
-    let last = after.last().unwrap();
-    assert_eq!(last["event"], "interrupted");
-    assert_eq!(last["cancel"], "too_late");
-    assert_eq!(last["resume"], format!("happyhorse wait {id} -o later.mp4"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("cannot be cancelled") && stderr.contains("happyhorse wait"),
-        "{stderr}"
-    );
-    assert_eq!(
-        emu.emulator().stats().jobs.in_progress,
-        1,
-        "the job goes on"
-    );
+fn ctrl_c_or_sighup_while_running_says_it_cannot_cancel_and_how_to_resume() {
+    for (signal, code) in [("INT", 130), ("HUP", 129)] {
+        let emu = Emu::slow();
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = emu.spawn(
+            dir.path(),
+            &[
+                "--json",
+                "run",
+                "--poll-interval",
+                "50ms",
+                "--image",
+                &horse(),
+                "--prompt",
+                "x",
+                "-o",
+                "later.mp4",
+            ],
+        );
+        let (reader, seen) = read_until(&mut child, "running");
+        send_signal(&child, signal);
+        let after = rest(reader);
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(code), "SIG{signal}");
+        let id = seen[0]["request_id"].as_str().unwrap();
+        let last = after.last().unwrap();
+        assert_eq!(last["event"], "interrupted");
+        assert_eq!(last["cancel"], "too_late");
+        assert_eq!(last["resume"], format!("happyhorse wait {id} -o later.mp4"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("cannot be cancelled") && stderr.contains("happyhorse wait"),
+            "{stderr}"
+        );
+        assert_eq!(
+            emu.emulator().stats().jobs.in_progress,
+            1,
+            "the job goes on"
+        );
+    }
 }
 
 #[test]

@@ -9,33 +9,9 @@ use happyhorse_emulator::{Emulator, ProcessingTime};
 use happyhorse_ledger::{JobState, Ledger};
 use serde_json::json;
 
-use crate::cases::batch::{complete_videos, jobs_file, report};
-use crate::cases::common::ledger_path;
+use crate::cases::batch::{batch, complete_videos, jobs_file, report};
+use crate::cases::common::{ledger_path, served_video};
 use crate::cases::jobs::Emu;
-
-fn batch(emu: &Emu, dir: &Path, extra: &[&str]) -> std::process::Output {
-    emu.cli(dir)
-        .args([
-            "--json",
-            "batch",
-            "jobs.jsonl",
-            "--out-dir",
-            "out",
-            "--poll-interval",
-            "20ms",
-        ])
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
-fn served_video() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../happyhorse-emulator/fixtures/horse.mp4"
-    ))
-    .unwrap()
-}
 
 fn journal_of(dir: &Path) -> std::path::PathBuf {
     dir.join("out/happyhorse-batch.journal")

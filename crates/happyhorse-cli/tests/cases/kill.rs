@@ -18,7 +18,7 @@ use happyhorse_ledger::{Filter, JobEntry, JobState, Ledger};
 use serde_json::Value;
 
 use crate::cases::batch::complete_videos;
-use crate::cases::common::{happyhorse, isolate_state, ledger_path};
+use crate::cases::common::{happyhorse, isolate_state, ledger_path, served_video};
 
 /// `happyhorse emulator` as a child process, stopped on drop.
 pub(super) struct EmulatorProcess {
@@ -138,14 +138,6 @@ pub(super) fn stop_at(child: &mut Child, signal: &str, delay: Duration) {
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status();
     child.wait().unwrap();
-}
-
-fn served_video() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../happyhorse-emulator/fixtures/horse.mp4"
-    ))
-    .unwrap()
 }
 
 /// Whether a ledger entry explains a job without a video: a submit whose outcome is unknown, a

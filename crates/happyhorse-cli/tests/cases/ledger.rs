@@ -7,24 +7,8 @@ use std::time::Duration;
 use happyhorse_emulator::{Emulator, Endpoint, FaultKind, ProcessingTime};
 use serde_json::Value;
 
-use crate::cases::batch::{jobs_file, report};
+use crate::cases::batch::{batch, jobs_file, report};
 use crate::cases::jobs::Emu;
-
-fn batch(emu: &Emu, dir: &Path, extra: &[&str]) -> std::process::Output {
-    emu.cli(dir)
-        .args([
-            "--json",
-            "batch",
-            "jobs.jsonl",
-            "--out-dir",
-            "out",
-            "--poll-interval",
-            "20ms",
-        ])
-        .args(extra)
-        .output()
-        .unwrap()
-}
 
 fn jobs_json(emu: &Emu, dir: &Path, extra: &[&str]) -> Vec<Value> {
     let output = emu

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use happyhorse_emulator::Emulator;
 
-use crate::cases::batch::jobs_file;
+use crate::cases::batch::{batch, jobs_file};
 use crate::cases::jobs::{Emu, horse};
 
 fn refused(output: &std::process::Output) -> String {
@@ -109,22 +109,6 @@ fn wait_refuses_an_existing_output_before_asking_anything() {
     let stderr = refused(&output);
     assert!(stderr.contains("taken.mp4"), "{stderr}");
     assert_eq!(emu.emulator().stats().requests_total, 0);
-}
-
-/// `happyhorse batch jobs.jsonl --out-dir out` plus `extra`, in `dir`.
-fn batch(emu: &Emu, dir: &Path, extra: &[&str]) -> std::process::Output {
-    emu.cli(dir)
-        .args([
-            "batch",
-            "jobs.jsonl",
-            "--out-dir",
-            "out",
-            "--poll-interval",
-            "20ms",
-        ])
-        .args(extra)
-        .output()
-        .unwrap()
 }
 
 /// A jobs file whose line 2 names its output `output`.

@@ -1,15 +1,13 @@
-//! SIGTERM and SIGHUP get the care Ctrl-C gets, with their own exit codes (143, 129): a queued
-//! job is cancelled, a running one is left and the way to resume it said, a submit in flight is
-//! waited for (a bounded time) so its id is known, a batch stops like after Ctrl-C, and a second
-//! signal of any kind forces the exit with its own code after the last words.
+//! SIGTERM and SIGHUP during a submit (waited for a bounded time, so the id is known) and in a
+//! batch (stopped as after Ctrl-C). The queued and running cases share their tests with Ctrl-C
+//! (`jobs.rs`), and so does a second signal in a batch (`forced_exit.rs`).
 
-use std::io::BufReader;
 use std::time::Duration;
 
 use happyhorse_emulator::{Emulator, Endpoint, FaultConfig, FaultKind, ProcessingTime};
 
-use crate::cases::batch::{jobs_file, report};
-use crate::cases::forced_exit::{stderr_until, wait_for};
+use crate::cases::batch::jobs_file;
+use crate::cases::forced_exit::wait_for;
 use crate::cases::jobs::{Emu, horse, read_until, rest, send_signal};
 
 fn run_args(prompt: &str) -> Vec<String> {
@@ -32,58 +30,6 @@ fn run_args(prompt: &str) -> Vec<String> {
 fn spawn(emu: &Emu, dir: &std::path::Path, args: &[String]) -> std::process::Child {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     emu.spawn(dir, &args)
-}
-
-#[test]
-fn sigterm_while_queued_cancels_the_job_and_exits_143() {
-    let emu = Emu::slow();
-    let dir = tempfile::tempdir().unwrap();
-    // Occupy the only worker.
-    let first = emu
-        .cli(dir.path())
-        .args(["submit", "--image", &horse(), "--prompt", "first"])
-        .output()
-        .unwrap();
-    assert!(first.status.success());
-
-    let mut child = spawn(&emu, dir.path(), &run_args("second"));
-    let (reader, seen) = read_until(&mut child, "queued");
-    send_signal(&child, "TERM");
-    let after = rest(reader);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(143),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let last = after.last().unwrap();
-    assert_eq!(last["event"], "interrupted");
-    assert_eq!(last["cancel"], "cancelled");
-    assert_eq!(last["request_id"], seen[0]["request_id"]);
-    assert_eq!(emu.emulator().stats().jobs.cancelled, 1);
-}
-
-#[test]
-fn sighup_while_running_leaves_the_job_says_how_to_resume_and_exits_129() {
-    let emu = Emu::slow();
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = spawn(&emu, dir.path(), &run_args("x"));
-    let (reader, seen) = read_until(&mut child, "running");
-    send_signal(&child, "HUP");
-    let after = rest(reader);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(129));
-    let id = seen[0]["request_id"].as_str().unwrap();
-    let last = after.last().unwrap();
-    assert_eq!(last["event"], "interrupted");
-    assert_eq!(last["cancel"], "too_late");
-    assert_eq!(last["resume"], format!("happyhorse wait {id} -o later.mp4"));
-    assert_eq!(
-        emu.emulator().stats().jobs.in_progress,
-        1,
-        "the job goes on"
-    );
 }
 
 /// An emulator whose one worker is busy for ten minutes (so a new job stays queued) and that
@@ -160,72 +106,6 @@ fn sigterm_during_a_submit_held_past_the_grace_says_a_job_may_exist() {
         "{stderr}"
     );
     assert!(output.stdout.is_empty(), "no id was received");
-}
-
-#[test]
-fn sigterm_stops_a_batch_as_ctrl_c_does_and_a_second_sighup_forces_the_exit() {
-    // As in the forced-exit test of Ctrl-C: one worker, the cancel's answer held long, so the
-    // batch is still stopping when the second signal comes.
-    let emu = Emu::start(
-        Emulator::builder()
-            .workers(1)
-            .processing_time(ProcessingTime::Fixed(Duration::from_secs(60)))
-            .time_scale(15.0)
-            .faults(FaultConfig {
-                delay: Duration::from_secs(300),
-                ..FaultConfig::default()
-            }),
-    );
-    emu.emulator()
-        .inject_fault(Endpoint::Cancel, FaultKind::Delay);
-    let dir = tempfile::tempdir().unwrap();
-    let (_, bodies) = jobs_file(dir.path(), "signals", 3);
-    let args = [
-        "batch",
-        "jobs.jsonl",
-        "--out-dir",
-        "out",
-        "--concurrency",
-        "2",
-        "--poll-interval",
-        "50ms",
-    ];
-    let mut child = emu.spawn(dir.path(), &args);
-    let journal = dir.path().join("out/happyhorse-batch.journal");
-    wait_for("two jobs' ids are in the journal", || {
-        std::fs::read_to_string(&journal)
-            .is_ok_and(|text| text.matches("\"submitted\"").count() == 2)
-    });
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    send_signal(&child, "TERM");
-    let mut seen = stderr_until(&mut stderr, "SIGTERM: stopping:");
-    send_signal(&child, "HUP");
-    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
-    let code = child.wait().unwrap().code();
-    assert_eq!(code, Some(129), "the second signal's code: {seen}");
-    assert!(
-        seen.contains("interrupted again: exiting now (SIGHUP)")
-            && seen.contains("saved: rerun the same command"),
-        "{seen}"
-    );
-
-    let rerun = emu
-        .cli(dir.path())
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
-    let report = report(&rerun);
-    assert_eq!(
-        report["counts"],
-        serde_json::json!({"cancelled": 1, "succeeded": 2}),
-        "{report}"
-    );
-    let stats = emu.emulator().stats();
-    assert_eq!(
-        (stats.submissions_total, stats.duplicate_submissions),
-        (bodies.len() as u64, 0)
-    );
 }
 
 #[test]
