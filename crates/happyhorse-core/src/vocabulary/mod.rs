@@ -70,7 +70,8 @@ pub enum JobState {
     },
     /// Cancelled.
     Cancelled,
-    /// A state this client does not recognise (an unknown status, or "succeeded" with no output).
+    /// A state this client does not recognise (an unknown status, or "succeeded" with no output:
+    /// a job waits for the output a bounded while, then ends as a success without files).
     Unrecognised {
         /// The status as sent (shortened when long: it ends up in events and error messages),
         /// with a note when the status itself was known.
@@ -150,6 +151,14 @@ pub fn state_from_result(result: &ResultResponse) -> JobState {
             status: crate::validate::shorten(other),
         },
     }
+}
+
+/// The output of a result that says the job succeeded without sending one (`null` when absent):
+/// `None` when the result does not say it succeeded. A job reads this way only once waiting
+/// for its output is over (see [`JobState::Unrecognised`]).
+pub(crate) fn succeeded_without_output(result: &ResultResponse) -> Option<Value> {
+    answer::says_succeeded(Some(result.status.as_str()))
+        .then(|| result.output.clone().unwrap_or(Value::Null))
 }
 
 /// A submit answer reduced to what matters: the new job's checked id.
