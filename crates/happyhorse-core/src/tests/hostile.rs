@@ -246,11 +246,23 @@ fn urls_with_unencoded_spaces_or_several_in_one_string_are_all_files() {
         ["https://s/my clip.mp4"]
     );
     assert_eq!(
+        urls(json!(["https://s/my dir/a b.png?sig=x y"])),
+        ["https://s/my dir/a b.png?sig=x y"]
+    );
+    assert_eq!(
         urls(json!("HTTPS://s/a.mp4\nhttps://s/b.png")),
         ["HTTPS://s/a.mp4", "https://s/b.png"]
     );
-    // Prose that mentions a URL, and a scheme without a host, are not files.
-    assert!(urls(json!(["see https://s/z", "https:// s/x", "https://"])).is_empty());
+    // Prose that mentions a URL or starts with one, and a scheme without a host, are not files.
+    let prose = [
+        "see https://s/z",
+        "https://status.example is degraded",
+        "https://s/incidents is degraded",
+        "https://s/a.mp4 (expires in 1h)",
+        "https:// s/x",
+        "https://",
+    ];
+    assert!(urls(json!(prose)).is_empty());
 }
 
 #[test]

@@ -120,9 +120,10 @@ fn walk(value: &Value, under_video_key: bool, found: &mut Found) {
 }
 
 /// The URLs a string holds: itself (trimmed) when it is an absolute http(s) URL, or each of
-/// several such URLs separated by whitespace. A URL with a space in it, as a careless server may
-/// send it unencoded (`…/my clip.mp4`), is still that one URL (the download encodes the space):
-/// dropping it would lose a paid file. Prose that merely mentions a URL is not a file.
+/// several such URLs separated by whitespace. A URL with spaces in its file name, as a careless
+/// server may send it unencoded (`…/my clip.mp4`), is still that one URL (the download encodes
+/// the spaces): dropping it would lose a paid file. Prose that merely mentions a URL, or starts
+/// with one (`https://status.example is degraded`), is not a file.
 fn urls_in(text: &str) -> Vec<&str> {
     let text = text.trim();
     if as_url(text).is_none() {
@@ -135,7 +136,18 @@ fn urls_in(text: &str) -> Vec<&str> {
     if words.iter().all(|word| as_url(word).is_some()) {
         return words;
     }
-    vec![text]
+    // Plain spaces only, all of them in the path (not in the host), which ends in a file name
+    // with an extension.
+    let after_scheme = text.find("://").map_or(0, |at| at + 3);
+    let path_start = text[after_scheme..].find('/').map(|at| after_scheme + at);
+    let spaced_file_name = !text.contains(|c: char| c.is_whitespace() && c != ' ')
+        && path_start.is_some_and(|start| !text[..start].contains(' '))
+        && extension(text).is_some();
+    if spaced_file_name {
+        vec![text]
+    } else {
+        Vec::new()
+    }
 }
 
 /// `text`, when it starts as an absolute http(s) URL with a host.
