@@ -24,15 +24,19 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse_full() {
         Ok(cli) => cli,
+        // --help and --version are "errors" to clap; everything else is a usage error.
+        Err(error) if error.use_stderr() => {
+            // It echoes the user's own arguments (a file name from a script, say): plain text,
+            // made terminal-safe like every human line.
+            eprint!(
+                "{}",
+                output::terminal_safe(&error.render().to_string(), false)
+            );
+            return ExitCode::from(exit::USAGE);
+        }
         Err(error) => {
             let _ = error.print();
-            // --help and --version are "errors" to clap; everything else is a usage error.
-            let code = if error.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-            return ExitCode::from(code);
+            return ExitCode::from(exit::OK);
         }
     };
     init_logging(cli.global.verbose);

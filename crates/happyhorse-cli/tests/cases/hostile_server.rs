@@ -365,3 +365,34 @@ fn in_a_batch_one_jobs_extra_files_never_overwrite_another_jobs_video() {
     assert_eq!(read("shot-2.mp4"), "file b.mp4", "job shot-2's own video");
     assert_eq!(read("shot-3.mp4"), "file a2.mp4", "job shot's second video");
 }
+
+#[test]
+fn a_usage_error_echoing_the_users_arguments_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    // As on a terminal: clap writes its colours (and, before, the argument raw).
+    let run = happyhorse(dir.path())
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["run", "--durashun", "x\u{1b}]0;pwned\u{7}\u{1b}[2J"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(64));
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("--durashun"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    let run = happyhorse(dir.path())
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .arg("\u{1b}[2Jwat")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(64));
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("wat") && !stderr.contains('\u{1b}'),
+        "{stderr:?}"
+    );
+}
