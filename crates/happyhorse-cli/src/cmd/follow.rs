@@ -120,7 +120,8 @@ pub(super) async fn follow(
             () = interrupts.recv() => None,
         };
         let Some(saving) = saving else {
-            return Err(interrupted_download(&request_id, &saved, resume.as_deref()).into());
+            let code = interrupts.exit_code();
+            return Err(interrupted_download(code, &request_id, &saved, resume.as_deref()).into());
         };
         match saving {
             Ok(report) => saved.push(report),
@@ -153,8 +154,10 @@ pub(super) async fn follow(
     Ok(exit::OK)
 }
 
-/// A Ctrl-C during the downloads: what is saved, and how to fetch the rest.
+/// A Ctrl-C (or SIGTERM, SIGHUP) during the downloads: what is saved, and how to fetch the rest;
+/// `code` is the signal's exit code.
 fn interrupted_download(
+    code: u8,
     request_id: &str,
     saved: &[(PathBuf, u64)],
     resume: Option<&str>,
@@ -166,7 +169,7 @@ fn interrupted_download(
         let done: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
         message.push_str(&format!("; already saved: {}", done.join(", ")));
     }
-    let mut failure = Failure::new(exit::INTERRUPTED, message).with_request_id(request_id);
+    let mut failure = Failure::new(code, message).with_request_id(request_id);
     if let Some(resume) = resume {
         failure.message = format!("{}; download them with: {resume}", failure.message);
         failure.extra().resume = Some(resume.to_owned());

@@ -138,8 +138,10 @@ pub(super) async fn submit_command(
                 exit::GENERIC,
                 format!(
                     "job {id} was created, but its id could not be written to stdout ({}); it is in the job \
-                     ledger (`happyhorse jobs`): follow it with happyhorse wait {id}, or cancel it with happyhorse cancel {id}",
-                    crate::read::io_reason(&error)
+                     ledger (`happyhorse jobs`): follow it with {}, or cancel it with {}",
+                    crate::read::io_reason(&error),
+                    session.command(&["wait", id]),
+                    session.command(&["cancel", id])
                 ),
             )
             .with_request_id(id)
