@@ -22,7 +22,8 @@ pub(crate) const SUBMIT_OUTCOME_UNKNOWN: u8 = 12;
 /// The job succeeded, but its output holds no file URL: the output is shown. The job is over:
 /// waiting or retrying cannot change it.
 pub(crate) const SUCCEEDED_WITHOUT_FILES: u8 = 13;
-/// The request id is unknown to the service, deleted or expired (RunComfy `404001`). Not
+/// The request id is unknown to the service, deleted or expired (RunComfy `404001`), or
+/// `wait --last` finds no unfinished job in the ledger. Not
 /// `sysexits`' 66, which means a missing input file (as in `runcomfy`).
 pub(crate) const NOT_FOUND: u8 = 14;
 /// Bad command-line arguments (`EX_USAGE`, as `runcomfy`).
@@ -36,6 +37,10 @@ pub(crate) const INVALID_INPUT: u8 = 65;
 pub(crate) const NO_INPUT: u8 = 66;
 /// The service failed (5xx) or could not be reached, even after retries (`EX_UNAVAILABLE`, as `runcomfy`).
 pub(crate) const UNAVAILABLE: u8 = 69;
+/// An output file cannot be created where it was asked for (`EX_CANTCREAT`): a directory, a
+/// symlink, a special file, an unwritable place, an existing file without `--force`, or two
+/// outputs of a batch that are the same file. Found before anything is sent.
+pub(crate) const CANT_CREATE: u8 = 73;
 /// Downloading or saving the output failed (`EX_IOERR`); the job itself succeeded.
 pub(crate) const DOWNLOAD: u8 = 74;
 /// Temporary: a timeout, HTTP 429 after retries, or `--timeout` reached while the job still runs
@@ -48,8 +53,12 @@ pub(crate) const PROTOCOL: u8 = 76;
 pub(crate) const AUTH: u8 = 77;
 /// Configuration: a bad base URL, an unreadable `--token-file` (`EX_CONFIG`).
 pub(crate) const CONFIG: u8 = 78;
-/// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+/// Stopped by SIGHUP: the terminal went away (128 + SIGHUP, as shells report it).
+pub(crate) const HANGUP: u8 = 129;
+/// Interrupted by Ctrl-C (128 + SIGINT).
 pub(crate) const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM: `kill`, `timeout`, `docker stop`, systemd, CI cancellation (128 + SIGTERM).
+pub(crate) const TERMINATED: u8 = 143;
 
 /// The input rules that mean "a file named as input does not exist or cannot be read" (too large,
 /// not UTF-8 or not JSON are data errors instead: [`INVALID_INPUT`]).
@@ -64,17 +73,20 @@ Exit codes:
   11   the job was cancelled
   12   submit outcome unknown: a job may exist (and be billed) without its id being known
   13   the job succeeded but its output holds no file URL (the output is shown)
-  14   unknown or expired request id
+  14   unknown or expired request id (or, for `wait --last`, no unfinished job)
   64   bad command-line arguments
   65   invalid input (nothing was sent)
   66   an input file does not exist or cannot be read (nothing was sent)
   69   service unavailable (5xx, unreachable) after retries
+  73   an output file cannot be created there (nothing was sent)
   74   the download or saving the video failed
   75   temporary: timeout, rate limited, or --timeout reached (resume with `happyhorse wait ID`)
   76   the service's answer could not be read
   77   authentication or account (token, permission, balance)
   78   configuration (base URL, token file)
-  130  interrupted (Ctrl-C)";
+  129  stopped by SIGHUP (the terminal went away)
+  130  interrupted (Ctrl-C)
+  143  stopped by SIGTERM";
 
 /// An error that ends the command with a chosen exit code.
 ///
@@ -187,12 +199,15 @@ pub(crate) fn kind_name(code: u8) -> &'static str {
         NOT_FOUND => "not_found",
         NO_INPUT => "no_input",
         UNAVAILABLE => "unavailable",
+        CANT_CREATE => "cant_create",
         DOWNLOAD => "download",
         TEMPORARY => "temporary",
         PROTOCOL => "protocol",
         AUTH => "auth",
         CONFIG => "config",
+        HANGUP => "hangup",
         INTERRUPTED => "interrupted",
+        TERMINATED => "terminated",
         _ => "error",
     }
 }
@@ -211,7 +226,7 @@ pub(crate) fn code_of(error: &anyhow::Error) -> u8 {
 mod tests {
     use super::*;
 
-    const ALL: [u8; 18] = [
+    const ALL: [u8; 21] = [
         OK,
         GENERIC,
         JOB_FAILED,
@@ -223,12 +238,15 @@ mod tests {
         NOT_FOUND,
         NO_INPUT,
         UNAVAILABLE,
+        CANT_CREATE,
         DOWNLOAD,
         TEMPORARY,
         PROTOCOL,
         AUTH,
         CONFIG,
+        HANGUP,
         INTERRUPTED,
+        TERMINATED,
         GENERIC,
     ];
 

@@ -3,6 +3,7 @@
 //! `main` only parses, runs and turns the outcome into an exit code; see `exit.rs` for the codes.
 
 mod batch;
+mod books;
 mod cli;
 mod cmd;
 mod exit;
@@ -11,9 +12,12 @@ mod files;
 mod input;
 mod interrupt;
 mod output;
+mod paths;
 mod read;
+mod recorder;
 mod report;
 mod service;
+mod stdio;
 
 use std::process::ExitCode;
 
@@ -22,16 +26,22 @@ fn main() -> ExitCode {
     let json = cli::wants_json(&args);
     let cli = match cli::Cli::try_parse_full(args) {
         Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            // --help and --version are "errors" to clap; everything else is a usage error.
-            if !error.use_stderr() {
-                return ExitCode::from(exit::OK);
-            }
+        // --help and --version are "errors" to clap; everything else is a usage error.
+        Err(error) if error.use_stderr() => {
+            // It echoes the user's own arguments (a file name from a script, say): plain text,
+            // made terminal-safe like every human line.
+            eprint!(
+                "{}",
+                output::terminal_safe(&error.render().to_string(), false)
+            );
             if json {
                 output::usage_error_json(&error);
             }
             return ExitCode::from(exit::USAGE);
+        }
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(exit::OK);
         }
     };
     init_logging(cli.global.verbose);
@@ -58,8 +68,27 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Log fields carry the service's text (statuses, errors) and other crates' (headers):
+        // no colours of our own, and everything else made terminal-safe like every human line.
+        .with_ansi(false)
+        .with_writer(|| SafeStderr)
         .init();
+}
+
+/// Stderr for logs: every line passes through [`output::terminal_safe`] on its way out.
+struct SafeStderr;
+
+impl std::io::Write for SafeStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // A log event arrives whole in one write (the formatter buffers it).
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(output::terminal_safe(&text, false).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// `happyhorse … | head` closing the pipe early is not a failure.

@@ -70,6 +70,8 @@ mod error;
 mod for_emulator;
 mod image;
 mod job;
+#[cfg(feature = "ledger")]
+mod ledger;
 mod outcome;
 pub mod prelude;
 #[cfg(feature = "reqwest-hook")]

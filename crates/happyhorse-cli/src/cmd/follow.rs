@@ -12,6 +12,7 @@ use crate::exit::{self, Failure};
 use crate::exit_http;
 use crate::files;
 use crate::interrupt::Interrupts;
+use crate::recorder::Recorder;
 use crate::report::Reporter;
 use crate::service::Session;
 
@@ -25,6 +26,7 @@ pub(super) async fn follow(
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
     mut interrupted: bool,
+    recorder: &Recorder,
 ) -> anyhow::Result<u8> {
     let request_id = handle.request_id().to_owned();
     let resume = resume_command(session, &request_id, download);
@@ -37,7 +39,7 @@ pub(super) async fn follow(
     let mut events = handle.events();
     while !interrupted {
         tokio::select! {
-            event = events.next() => match event {
+            event = events.next() => match event.inspect(|e| recorder.event(e)) {
                 Some(Event::Queued { position }) => reporter.queued(position),
                 Some(Event::Running) => reporter.running(),
                 Some(Event::Retrying { request, retry, delay, reason }) => {
@@ -53,18 +55,24 @@ pub(super) async fn follow(
     drop(events);
     if interrupted {
         return interrupt(
+            session,
             &mut handle,
             &request_id,
             resume.as_deref(),
             reporter,
             interrupts,
+            recorder,
         )
         .await;
     }
 
     let result = match handle.wait().await {
-        Ok(result) => result,
+        Ok(result) => {
+            recorder.ended(Ok(result.raw.cost));
+            result
+        }
         Err(error) => {
+            recorder.ended(Err(&error));
             return Ok(ended_badly(
                 &error,
                 &request_id,
@@ -73,6 +81,13 @@ pub(super) async fn follow(
             )?);
         }
     };
+    // Done and paid for: a forced exit from here on leaves files to fetch, not a job to wait for.
+    interrupts.note_on_forced_exit(match &resume {
+        Some(resume) => format!(
+            "job {request_id} succeeded, but its files were not all saved; download them with: {resume}"
+        ),
+        None => format!("job {request_id} succeeded; its files go with the in-process emulator"),
+    });
     let output = result.output_json().clone();
     let urls: Vec<String> = result.urls().map(str::to_owned).collect();
     if urls.is_empty() {
@@ -93,9 +108,22 @@ pub(super) async fn follow(
     }
 
     let paths = files::destinations(&request_id, download.output.as_deref(), &result.files);
+    if let Some(first) = paths.first() {
+        recorder.output(first);
+    }
     let mut saved: Vec<(PathBuf, u64)> = Vec::new();
     for (url, path) in urls.iter().zip(&paths) {
-        match save(session, url, path, reporter).await {
+        // A Ctrl-C stops the download (its partial file stays, and resumes) and says how to
+        // fetch the rest: the job itself is over and paid for.
+        let saving = tokio::select! {
+            saving = save(session, url, path, reporter) => Some(saving),
+            () = interrupts.recv() => None,
+        };
+        let Some(saving) = saving else {
+            let code = interrupts.exit_code();
+            return Err(interrupted_download(code, &request_id, &saved, resume.as_deref()).into());
+        };
+        match saving {
             Ok(report) => saved.push(report),
             Err(error) => {
                 let mut failure = exit_http::failure(&error, Some(&request_id));
@@ -117,10 +145,36 @@ pub(super) async fn follow(
             }
         }
     }
+    if let Some((path, bytes)) = saved.first() {
+        recorder.saved(path, *bytes);
+    }
     reporter.succeeded(&output, &urls, &saved);
     let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
     reporter.output().result(&lines.join("\n"))?;
     Ok(exit::OK)
+}
+
+/// A Ctrl-C (or SIGTERM, SIGHUP) during the downloads: what is saved, and how to fetch the rest;
+/// `code` is the signal's exit code.
+fn interrupted_download(
+    code: u8,
+    request_id: &str,
+    saved: &[(PathBuf, u64)],
+    resume: Option<&str>,
+) -> Failure {
+    let mut message = format!(
+        "interrupted while saving the files of job {request_id}, which succeeded (it is paid for)"
+    );
+    if !saved.is_empty() {
+        let done: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
+        message.push_str(&format!("; already saved: {}", done.join(", ")));
+    }
+    let mut failure = Failure::new(code, message).with_request_id(request_id);
+    if let Some(resume) = resume {
+        failure.message = format!("{}; download them with: {resume}", failure.message);
+        failure.extra().resume = Some(resume.to_owned());
+    }
+    failure
 }
 
 /// Downloads one file, with a progress bar on a terminal.
@@ -192,19 +246,23 @@ fn ended_badly(
 
 /// Ctrl-C: cancel a queued job; a running one cannot be cancelled, so say how to resume. Exit 130.
 async fn interrupt(
+    session: &Session,
     handle: &mut JobHandle<ImageToVideo>,
     request_id: &str,
     resume: Option<&str>,
     reporter: &mut Reporter,
     interrupts: &Interrupts,
+    recorder: &Recorder,
 ) -> anyhow::Result<u8> {
+    let name = interrupts.name();
     reporter.say(&format!(
-        "interrupted: asking the service to cancel {request_id} (Ctrl-C again to quit at once)"
+        "interrupted ({name}): asking the service to cancel {request_id} ({name} again to quit at once)"
     ));
     interrupts.note_on_forced_exit(match resume {
         Some(_) => format!(
             "the cancel of job {request_id} was sent but not answered: the job may still run and be billed; \
-             check with: happyhorse status {request_id}"
+             check with: {}",
+            session.command(&["status", request_id])
         ),
         None => format!("job {request_id} stops with the in-process emulator"),
     });
@@ -213,7 +271,10 @@ async fn interrupt(
     interrupts.clear_on_forced_exit();
     let (cancel, message, resume) = match cancelled {
         Ok(CancelResult::Cancelled) => (
-            "cancelled",
+            {
+                recorder.cancelled();
+                "cancelled"
+            },
             format!("job {request_id} was queued and is now cancelled; nothing will be billed"),
             None,
         ),
@@ -241,7 +302,7 @@ async fn interrupt(
         ),
     };
     reporter.interrupted(cancel, &message, resume);
-    Err(Failure::new(exit::INTERRUPTED, message)
+    Err(Failure::new(interrupts.exit_code(), message)
         .with_request_id(request_id)
         .reported()
         .into())
@@ -252,12 +313,16 @@ fn resume_command(session: &Session, request_id: &str, download: &DownloadArgs) 
     if session.is_emulator() {
         return None;
     }
-    let mut command = format!("happyhorse wait {request_id}");
-    if let Some(path) = &download.output {
-        command.push_str(&format!(" -o {}", path.display()));
+    let path = download
+        .output
+        .as_ref()
+        .map(|path| path.to_string_lossy().into_owned());
+    let mut args = vec!["wait", request_id];
+    if let Some(path) = &path {
+        args.extend(["-o", path]);
     }
     if download.no_download {
-        command.push_str(" --no-download");
+        args.push("--no-download");
     }
-    Some(command)
+    Some(session.command(&args))
 }

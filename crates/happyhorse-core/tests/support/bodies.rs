@@ -52,6 +52,8 @@ pub(crate) const TEMPLATES: &[&str] = &[
     r#"{"status":{k},"videos":[{s}],"result_url":{s}}"#,
     r#"{"request_id":{s} "status":{k} "outcome":{k}}"#,
     r#"{"status":{k},"queue_position":"{n}"}"#,
+    r#"{"error_code":{n},"error_message":{s},"request_id":{s}}"#,
+    r#"{"error_code":{n},"request_id":{n},"outcome":{k}}"#,
 ];
 
 /// Status and outcome words (as JSON), the known ones and a few near misses.
@@ -67,6 +69,10 @@ pub(crate) const WORDS: &[&str] = &[
     r#""""#,
     r#""IN_PROGRESS""#,
     r#""running""#,
+    r#"" Succeeded ""#,
+    r#""Processing""#,
+    r#""pending""#,
+    r#""Not-Cancellable""#,
     r#""req_1""#,
     "null",
     "7",

@@ -192,6 +192,13 @@ impl Cause {
             if kinds.contains(kind) && (200..300).contains(&response.status))
     }
 
+    /// A cancel refused with its verdict (400, 409, 410 or 422 naming an `outcome`).
+    fn cancel_refused_with_outcome(&self) -> bool {
+        matches!(self, Cause::Answer { kind: RequestKind::Cancel, response }
+            if matches!(response.status, 400 | 409 | 410 | 422)
+                && String::from_utf8_lossy(&response.body).contains("\"outcome\""))
+    }
+
     /// A submit answered "rate limited": refused before anything was created.
     fn rate_limited_submit(&self) -> bool {
         matches!(self, Cause::Answer { kind: RequestKind::Submit, response } if rate_limited(response))
@@ -634,7 +641,6 @@ impl<'a> Model<'a> {
         }
         events
     }
-
     /// The service now answers "succeeded" to everything: the job ends within a few steps.
     fn drain(&mut self) {
         let universal = Answer {
@@ -703,5 +709,4 @@ fn transport_error(not_sent: bool) -> TransportError {
     }
 }
 
-// After `check!`: the macro is in scope in modules declared below its definition.
 mod events;
