@@ -63,16 +63,29 @@ fn pages_of(root: &clap::Command) -> impl Iterator<Item = &clap::Command> {
     std::iter::once(root).chain(root.get_subcommands().filter(|c| !c.is_hide_set()))
 }
 
-/// Writes every page into `dir`; returns their paths.
+/// Writes every page into `dir`; returns their paths. Each page is written beside its name and
+/// renamed into place, so an installed page is never left half-written and a symlink where a
+/// page goes is replaced, not written through. Pages already there are replaced: installing
+/// them is what `--dir` asks for.
 fn write_pages(root: &clap::Command, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| Failure::new(exit::CONFIG, format!("--dir {}: {e}", dir.display())))?;
+        .map_err(|e| Failure::new(exit::CANT_CREATE, format!("--dir {}: {e}", dir.display())))?;
     let mut written = Vec::new();
     for command in pages_of(root) {
         let name = clap_mangen::Man::new(command.clone()).get_filename();
         let path = dir.join(name);
-        std::fs::write(&path, page(command)?)
-            .map_err(|e| Failure::new(exit::GENERIC, format!("writing {}: {e}", path.display())))?;
+        let cannot = |e: &dyn std::fmt::Display| {
+            Failure::new(
+                exit::CANT_CREATE,
+                format!("writing {}: {e}", path.display()),
+            )
+        };
+        let mut file = tempfile::Builder::new()
+            .prefix(".happyhorse-man")
+            .tempfile_in(dir)
+            .map_err(|e| cannot(&e))?;
+        file.write_all(&page(command)?).map_err(|e| cannot(&e))?;
+        file.persist(&path).map_err(|e| cannot(&e.error))?;
         written.push(path);
     }
     Ok(written)

@@ -85,6 +85,7 @@ fn a_missing_input_file_exits_66_and_sends_nothing() {
         &["validate", "missing.json"],
         &["run", "--input", REQUEST, "--prompt-file", "missing.txt"],
         &["run", "--input", REQUEST, "--image", "missing.png"],
+        &["batch", "missing.jsonl", "--out-dir", "out"],
     ] {
         let output = emu
             .cli(dir.path())
@@ -250,5 +251,47 @@ fn every_command_has_a_man_page_and_examples_are_kept_as_written() {
         text(&unknown.stderr).contains("the commands are: run,"),
         "{}",
         text(&unknown.stderr)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn man_dir_replaces_a_link_instead_of_writing_through_it_and_refuses_a_file_as_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("man1");
+    std::fs::create_dir(&pages).unwrap();
+    let elsewhere = dir.path().join("precious.txt");
+    std::fs::write(&elsewhere, "not a man page").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, pages.join("happyhorse-run.1")).unwrap();
+    let output = happyhorse(dir.path())
+        .args(["man", "--dir"])
+        .arg(&pages)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).unwrap(),
+        "not a man page"
+    );
+    let run = pages.join("happyhorse-run.1");
+    assert!(std::fs::symlink_metadata(&run).unwrap().is_file());
+    assert!(std::fs::read_to_string(&run).unwrap().starts_with(".ie"));
+    let leftovers: Vec<_> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    let not_a_dir = happyhorse(dir.path())
+        .args(["man", "--dir"])
+        .arg(&elsewhere)
+        .output()
+        .unwrap();
+    assert_eq!(
+        not_a_dir.status.code(),
+        Some(73),
+        "{}",
+        text(&not_a_dir.stderr)
     );
 }
