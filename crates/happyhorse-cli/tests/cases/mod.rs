@@ -6,6 +6,7 @@ mod help;
 mod hostile_input;
 mod jobs;
 mod offline;
+mod preview;
 mod quirks;
 mod secrets;
 mod soak;
