@@ -1,7 +1,9 @@
 //! Batch at scale: `happyhorse batch` with `--jobs` jobs at `--concurrency` through a separate
 //! emulator process, under `/usr/bin/time` (so CPU and peak memory are the CLI's alone), then
-//! the same command again to measure resuming from the finished journal. Baseline, in the same
-//! run: `Client::run_many` over the same jobs in a bare process (no journal, no downloads).
+//! the same command again to measure resuming from the finished journal, then the same batch
+//! with the job ledger off (`--ledger off`) to measure what the ledger costs. Baseline, in the
+//! same run: `Client::run_many` over the same jobs in a bare process (no journal, no downloads).
+//! The ledger is always a file in the temporary work directory, never the user's.
 //!
 //! ```text
 //! cargo build --release -p happyhorse-cli -p happyhorse-emulator --bins --examples
@@ -10,8 +12,9 @@
 //! ```
 //!
 //! The last line of standard output is one JSON object: `{"jobs", "concurrency", "wall_s",
-//! "cpu_s", "max_rss_mib", "journal_bytes", "resume_wall_s", "resume_cpu_s",
-//! "resume_max_rss_mib", "requests", "baseline": {"name", "wall_s", "cpu_s", "max_rss_mib"}}`.
+//! "cpu_s", "max_rss_mib", "journal_bytes", "ledger_bytes", "resume_wall_s", "resume_cpu_s",
+//! "resume_max_rss_mib", "requests", "no_ledger": {"wall_s", "cpu_s", "max_rss_mib"},
+//! "baseline": {"name", "wall_s", "cpu_s", "max_rss_mib"}}`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -102,28 +105,41 @@ fn run(options: &Options) -> Result<()> {
 
     let service = Emulator::start(&emulator, &emulator_args)?;
     let out = work.path().join("out");
-    let batch_args: Vec<String> = [
-        "--quiet",
-        "--base-url",
-        &service.base_url,
-        "batch",
-        &jobs.display().to_string(),
-        "--out-dir",
-        &out.display().to_string(),
-        "--concurrency",
-        &concurrency,
-        "--poll-interval",
-        &poll,
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    let ledger = work.path().join("ledger.sqlite3");
+    let batch_args = |base_url: &str, out: &Path, ledger: &str| -> Vec<String> {
+        [
+            "--quiet",
+            "--ledger",
+            ledger,
+            "--base-url",
+            base_url,
+            "batch",
+            &jobs.display().to_string(),
+            "--out-dir",
+            &out.display().to_string(),
+            "--concurrency",
+            &concurrency,
+            "--poll-interval",
+            &poll,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let ledger_arg = ledger.display().to_string();
+    let with_ledger = batch_args(&service.base_url, &out, &ledger_arg);
     eprintln!(
         "batch: {} jobs at concurrency {}…",
         options.jobs, options.concurrency
     );
-    let first = timed(&cli, &batch_args)?;
+    let first = timed(&cli, &with_ledger)?;
     let requests = service.total_requests()?;
     let journal_bytes = std::fs::metadata(out.join("happyhorse-batch.journal"))?.len();
+    // The database and its write-ahead log, as the batch left them.
+    let ledger_bytes: u64 = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", ledger.display())).ok())
+        .map(|m| m.len())
+        .sum();
     let videos = std::fs::read_dir(&out)?
         .filter(|e| {
             e.as_ref()
@@ -134,7 +150,15 @@ fn run(options: &Options) -> Result<()> {
         return Err(format!("only {videos} of {} videos were saved", options.jobs).into());
     }
     eprintln!("resume from the finished journal…");
-    let resume = timed(&cli, &batch_args)?;
+    let resume = timed(&cli, &with_ledger)?;
+    drop(service);
+
+    eprintln!("the same batch with the ledger off…");
+    let service = Emulator::start(&emulator, &emulator_args)?;
+    let no_ledger = timed(
+        &cli,
+        &batch_args(&service.base_url, &work.path().join("out-no-ledger"), "off"),
+    )?;
     drop(service);
 
     eprintln!("baseline: Client::run_many alone…");
@@ -161,6 +185,12 @@ fn run(options: &Options) -> Result<()> {
         mib(first.max_rss_kib)
     );
     println!(
+        "| happyhorse batch --ledger off | {:.1} s | {:.2} s | {:.1} MiB |",
+        no_ledger.wall,
+        no_ledger.cpu,
+        mib(no_ledger.max_rss_kib)
+    );
+    println!(
         "| rerun (resume, all done) | {:.2} s | {:.2} s | {:.1} MiB |",
         resume.wall,
         resume.cpu,
@@ -173,8 +203,9 @@ fn run(options: &Options) -> Result<()> {
         mib(baseline.max_rss_kib)
     );
     println!(
-        "journal: {journal_bytes} bytes ({:.0} per job); {requests} API requests",
-        journal_bytes as f64 / options.jobs as f64
+        "journal: {journal_bytes} bytes ({:.0} per job); ledger: {ledger_bytes} bytes ({:.0} per job); {requests} API requests",
+        journal_bytes as f64 / options.jobs as f64,
+        ledger_bytes as f64 / options.jobs as f64
     );
     let report = serde_json::json!({
         "jobs": options.jobs,
@@ -183,6 +214,12 @@ fn run(options: &Options) -> Result<()> {
         "cpu_s": first.cpu,
         "max_rss_mib": mib(first.max_rss_kib),
         "journal_bytes": journal_bytes,
+        "ledger_bytes": ledger_bytes,
+        "no_ledger": {
+            "wall_s": no_ledger.wall,
+            "cpu_s": no_ledger.cpu,
+            "max_rss_mib": mib(no_ledger.max_rss_kib),
+        },
         "resume_wall_s": resume.wall,
         "resume_cpu_s": resume.cpu,
         "resume_max_rss_mib": mib(resume.max_rss_kib),

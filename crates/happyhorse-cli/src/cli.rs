@@ -21,6 +21,8 @@ Examples:
 Environment:
   RUNCOMFY_API_TOKEN, RUNCOMFY_TOKEN       the API token (or --token-file)
   RUNCOMFY_BASE_URL, RUNCOMFY_MODEL_API_BASE  the API base URL (default https://model-api.runcomfy.net)
+  HAPPYHORSE_LEDGER                        the job ledger's file, or `off` (default
+                                           $XDG_STATE_HOME/happyhorse/ledger.sqlite3)
   NO_COLOR                                 no colour in human output
 
 Retries:
@@ -86,6 +88,10 @@ pub(crate) struct GlobalArgs {
     /// Only errors on stderr; results still go to stdout
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+
+    /// The job ledger's file, or `off` [env: HAPPYHORSE_LEDGER] [default: $XDG_STATE_HOME/happyhorse/ledger.sqlite3]
+    #[arg(long, global = true, value_name = "PATH|off")]
+    pub(crate) ledger: Option<PathBuf>,
 }
 
 /// The commands.
@@ -122,6 +128,19 @@ no-op on the service)."
 
     /// Resume following a job, then download its video
     Wait(WaitArgs),
+
+    /// List the jobs in the job ledger: state, id, age, output, cost, and what to do next
+    #[command(after_help = "\
+Every job happyhorse submits (run, submit, batch) is recorded in a per-user ledger before its
+submit is sent, then with its request id, states, saved video and cost. A job listed `unknown`
+may exist at the service (and be billed) without its id being known: check the account's
+requests before submitting its input again.
+
+Examples:
+  happyhorse jobs
+  happyhorse jobs --state unknown,running --since 2d
+  happyhorse --json jobs --all | jq -r '.jobs[].request_id'")]
+    Jobs(JobsArgs),
 
     /// Run every job of a JSONL file, crash-safe: rerun the same command to resume
     #[command(after_help = "\
@@ -249,6 +268,10 @@ pub(crate) struct DownloadArgs {
     /// Stop following after this long (e.g. 90s, 10m, 1h; at most 7d) [default: 30m]; the job keeps running — resume with `wait`
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub(crate) timeout: Option<std::time::Duration>,
+
+    /// Replace a file already at --output (never a directory, symlink or special file)
+    #[arg(long, conflicts_with = "no_download")]
+    pub(crate) force: bool,
 }
 
 /// `happyhorse run`.
@@ -261,8 +284,12 @@ pub(crate) struct RunArgs {
     pub(crate) download: DownloadArgs,
 
     /// Submit, print the request id, and exit without following (same as `submit`)
-    #[arg(long, conflicts_with_all = ["output", "no_download", "timeout"])]
+    #[arg(long, conflicts_with_all = ["output", "no_download", "timeout", "force"])]
     pub(crate) no_wait: bool,
+
+    /// If the job ledger knows an identical input submitted before, follow that job instead of paying again
+    #[arg(long)]
+    pub(crate) once: bool,
 
     #[command(flatten)]
     pub(crate) service: ServiceArgs,
@@ -289,18 +316,42 @@ pub(crate) struct JobArgs {
     pub(crate) service: ServiceArgs,
 }
 
-/// `happyhorse wait ID`.
+/// `happyhorse wait [ID]`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct WaitArgs {
-    /// The request id printed by `run` or `submit`
+    /// The request id printed by `run` or `submit` [default: the most recent unfinished job in the job ledger]
     #[arg(value_name = "REQUEST_ID")]
-    pub(crate) request_id: String,
+    pub(crate) request_id: Option<String>,
+
+    /// Follow the most recent unfinished job in the job ledger
+    #[arg(long, conflicts_with = "request_id")]
+    pub(crate) last: bool,
 
     #[command(flatten)]
     pub(crate) download: DownloadArgs,
 
     #[command(flatten)]
     pub(crate) service: ServiceArgs,
+}
+
+/// `happyhorse jobs`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct JobsArgs {
+    /// Only jobs in these states (repeatable, or comma-separated): submitting, unknown, not_created, submitted, queued, running, succeeded, failed, cancelled
+    #[arg(long, value_name = "STATE", value_delimiter = ',', value_parser = crate::cmd::jobs::parse_state)]
+    pub(crate) state: Vec<crate::cmd::jobs::StateArg>,
+
+    /// Only jobs submitted within this time (e.g. 30m, 12h, 7d, 2w)
+    #[arg(long, value_name = "AGO", value_parser = crate::cmd::jobs::parse_since)]
+    pub(crate) since: Option<std::time::Duration>,
+
+    /// At most this many jobs, the most recent first
+    #[arg(long, value_name = "N", default_value_t = 20, conflicts_with = "all")]
+    pub(crate) limit: usize,
+
+    /// Every matching job
+    #[arg(long)]
+    pub(crate) all: bool,
 }
 
 /// `happyhorse batch`.
@@ -337,6 +388,13 @@ pub(crate) struct BatchArgs {
     /// Send fields the model's schema does not know (refused by default: the service ignores them and bills its defaults)
     #[arg(long)]
     pub(crate) allow_unknown: bool,
+    /// Replace files already at jobs' outputs that this batch's journal did not write
+    #[arg(long)]
+    pub(crate) force: bool,
+
+    /// If the journal is damaged or another batch's: move it aside and rebuild it from the job ledger (jobs already submitted are followed, never submitted again)
+    #[arg(long)]
+    pub(crate) rebuild_journal: bool,
 
     #[command(flatten)]
     pub(crate) service: ServiceArgs,

@@ -30,6 +30,10 @@ pub(crate) const INVALID_INPUT: u8 = 65;
 pub(crate) const NOT_FOUND: u8 = 66;
 /// The service failed (5xx) or could not be reached, even after retries (`EX_UNAVAILABLE`, as `runcomfy`).
 pub(crate) const UNAVAILABLE: u8 = 69;
+/// An output file cannot be created where it was asked for (`EX_CANTCREAT`): a directory, a
+/// symlink, a special file, an unwritable place, an existing file without `--force`, or two
+/// outputs of a batch that are the same file. Found before anything is sent.
+pub(crate) const CANT_CREATE: u8 = 73;
 /// Downloading or saving the output failed (`EX_IOERR`); the job itself succeeded.
 pub(crate) const DOWNLOAD: u8 = 74;
 /// Temporary: a timeout, HTTP 429 after retries, or `--timeout` reached while the job still runs
@@ -42,8 +46,12 @@ pub(crate) const PROTOCOL: u8 = 76;
 pub(crate) const AUTH: u8 = 77;
 /// Configuration: a bad base URL, an unreadable `--token-file` (`EX_CONFIG`).
 pub(crate) const CONFIG: u8 = 78;
-/// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+/// Stopped by SIGHUP: the terminal went away (128 + SIGHUP, as shells report it).
+pub(crate) const HANGUP: u8 = 129;
+/// Interrupted by Ctrl-C (128 + SIGINT).
 pub(crate) const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM: `kill`, `timeout`, `docker stop`, systemd, CI cancellation (128 + SIGTERM).
+pub(crate) const TERMINATED: u8 = 143;
 
 /// The exit-code table shown by `happyhorse --help`.
 pub(crate) const EXIT_CODES_HELP: &str = "\
@@ -58,12 +66,15 @@ Exit codes:
   65   invalid input (nothing was sent)
   66   unknown or expired request id
   69   service unavailable (5xx, unreachable) after retries
+  73   an output file cannot be created there (nothing was sent)
   74   the download or saving the video failed
   75   temporary: timeout, rate limited, or --timeout reached (resume with `happyhorse wait ID`)
   76   the service's answer could not be read
   77   authentication or account (token, permission, balance)
   78   configuration (base URL, token file)
-  130  interrupted (Ctrl-C)";
+  129  stopped by SIGHUP (the terminal went away)
+  130  interrupted (Ctrl-C)
+  143  stopped by SIGTERM";
 
 /// An error that ends the command with a chosen exit code.
 ///
@@ -165,12 +176,15 @@ pub(crate) fn kind_name(code: u8) -> &'static str {
         INVALID_INPUT => "invalid_input",
         NOT_FOUND => "not_found",
         UNAVAILABLE => "unavailable",
+        CANT_CREATE => "cant_create",
         DOWNLOAD => "download",
         TEMPORARY => "temporary",
         PROTOCOL => "protocol",
         AUTH => "auth",
         CONFIG => "config",
+        HANGUP => "hangup",
         INTERRUPTED => "interrupted",
+        TERMINATED => "terminated",
         _ => "error",
     }
 }
@@ -189,7 +203,7 @@ pub(crate) fn code_of(error: &anyhow::Error) -> u8 {
 mod tests {
     use super::*;
 
-    const ALL: [u8; 17] = [
+    const ALL: [u8; 20] = [
         OK,
         GENERIC,
         JOB_FAILED,
@@ -200,12 +214,15 @@ mod tests {
         INVALID_INPUT,
         NOT_FOUND,
         UNAVAILABLE,
+        CANT_CREATE,
         DOWNLOAD,
         TEMPORARY,
         PROTOCOL,
         AUTH,
         CONFIG,
+        HANGUP,
         INTERRUPTED,
+        TERMINATED,
         GENERIC,
     ];
 

@@ -3,6 +3,7 @@
 //! `main` only parses, runs and turns the outcome into an exit code; see `exit.rs` for the codes.
 
 mod batch;
+mod books;
 mod cli;
 mod cmd;
 mod exit;
@@ -11,9 +12,12 @@ mod files;
 mod input;
 mod interrupt;
 mod output;
+mod paths;
 mod read;
+mod recorder;
 mod report;
 mod service;
+mod stdio;
 
 use std::process::ExitCode;
 

@@ -82,14 +82,15 @@ impl Output {
     /// A note for people on stderr (not with `--json` or `-q`).
     pub(crate) fn note(&self, text: &str) {
         if !self.json && !self.quiet {
-            eprintln!("{}", self.safe(text));
+            // Never a panic: after SIGHUP the terminal may be gone.
+            crate::interrupt::say(&self.safe(text));
         }
     }
 
     /// A line on stderr that is always shown (even with `--json` or `-q`): an error, a warning,
     /// what a second Ctrl-C leaves behind.
     pub(crate) fn always(&self, text: &str) {
-        eprintln!("{}", self.safe(text));
+        crate::interrupt::say(&self.safe(text));
     }
 
     /// A result line for people on stdout (not with `--json`).

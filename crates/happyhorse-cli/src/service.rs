@@ -196,6 +196,7 @@ mod tests {
             json: false,
             verbose: 0,
             quiet: false,
+            ledger: None,
         };
         let service = ServiceArgs {
             emulator: false,

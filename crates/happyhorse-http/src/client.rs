@@ -52,6 +52,9 @@ pub(crate) struct Inner {
     pub(crate) preflight_images: bool,
     /// How inputs are validated before a submit.
     pub(crate) validate: ValidateOptions,
+    /// Where jobs are recorded, when the user asked for it.
+    #[cfg(feature = "ledger")]
+    pub(crate) books: Option<crate::ledger::Books>,
 }
 
 impl std::fmt::Debug for Client {
@@ -97,6 +100,8 @@ pub struct ClientBuilder {
     max_body_bytes: usize,
     preflight_images: bool,
     validate: ValidateOptions,
+    #[cfg(feature = "ledger")]
+    ledger: Option<happyhorse_ledger::Ledger>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -127,6 +132,8 @@ impl Default for ClientBuilder {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             preflight_images: false,
             validate: ValidateOptions::default(),
+            #[cfg(feature = "ledger")]
+            ledger: None,
         }
     }
 }
@@ -200,6 +207,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Records every job this client submits or follows in `ledger` (feature `ledger`): the
+    /// intent before the submit is sent, the id as soon as it is known, how the job ended and its
+    /// cost — what `happyhorse jobs` lists. A ledger that fails never stops a job: it is logged
+    /// once (`tracing::warn!`) and the job goes on.
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use happyhorse_ledger::{Ledger, Location};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// // The CLI's own ledger would be `Location::from_env()?`.
+    /// let ledger = Ledger::open(dir.path().join("ledger.sqlite3"))?;
+    /// let client = happyhorse_http::Client::builder().token("t").ledger(ledger).build()?;
+    /// # let _ = (client, Location::Off);
+    /// # Ok(()) }
+    /// # demo().unwrap();
+    /// ```
+    #[cfg(feature = "ledger")]
+    pub fn ledger(mut self, ledger: happyhorse_ledger::Ledger) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -246,6 +276,8 @@ impl ClientBuilder {
                 retry_policy: self.retry_policy,
                 preflight_images: self.preflight_images,
                 validate: self.validate,
+                #[cfg(feature = "ledger")]
+                books: self.ledger.map(crate::ledger::Books::new),
             }),
         })
     }

@@ -307,6 +307,7 @@ async fn attempt_once(
         .await
         .map_err(|e| io_error("syncing the download", &paths.part, e))?;
     drop(file);
+    refuse_to_replace_a_non_file(&paths.dest).await?;
     fs::rename(&paths.part, &paths.dest)
         .await
         .map_err(|e| io_error("moving the download into place", &paths.dest, e))?;
@@ -396,6 +397,23 @@ fn too_large(size: u64, max: u64) -> Error {
         ErrorKind::Download,
         format!("the file is larger than the {max}-byte limit ({size} bytes or more)"),
     )
+}
+
+/// A rename would replace a symlink itself, and cannot replace a directory: a download only ever
+/// takes the place of a regular file (or of nothing). The CLI checks before paying; this guard
+/// covers whatever appeared at the destination since. (The partial file is kept, so a later
+/// download to another path, or after the obstacle is moved, resumes it.)
+async fn refuse_to_replace_a_non_file(dest: &Path) -> Result<(), Error> {
+    match fs::symlink_metadata(dest).await {
+        Ok(meta) if !meta.file_type().is_file() => Err(Error::new(
+            ErrorKind::Download,
+            format!(
+                "{} is not a regular file (a symlink, a directory or a special file): the download was not put in its place",
+                dest.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn io_error(what: &str, path: &Path, err: std::io::Error) -> Error {

@@ -258,6 +258,12 @@ impl Client {
         self.preflight(input).await?;
         let body = serde_json::to_vec(input)
             .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?;
+        // The intent is in the ledger (when there is one) before the submit is sent.
+        #[cfg(feature = "ledger")]
+        let recorded = match &self.inner.books {
+            Some(books) => Some((books, books.intent(M::SPEC, &self.base_url(), input).await)),
+            None => None,
+        };
         let job = Job::submit(M::SPEC.id, body, self.job_config(), Clock.now());
         let mut channels = driver::spawn(job, self.inner.api.clone(), M::SPEC.id);
         let progress = channels
@@ -267,8 +273,22 @@ impl Client {
             .map_err(|_| Error::new(ErrorKind::Protocol, "the job's driver stopped unexpectedly"))?
             .clone();
         match (progress.request_id, progress.outcome) {
-            (Some(request_id), _) => Ok(JobHandle::new(request_id, channels)),
-            (None, Some(outcome)) => Err(outcome_error(&outcome)),
+            (Some(request_id), _) => {
+                #[cfg(feature = "ledger")]
+                if let Some((books, key)) = &recorded {
+                    books.submitted(key, request_id.as_str()).await;
+                    books.watch(key.clone(), channels.progress.clone());
+                }
+                Ok(JobHandle::new(request_id, channels))
+            }
+            (None, Some(outcome)) => {
+                let error = outcome_error(&outcome);
+                #[cfg(feature = "ledger")]
+                if let Some((books, key)) = &recorded {
+                    books.submit_failed(key, &error);
+                }
+                Err(error)
+            }
             (None, None) => unreachable!("wait_for returned without its condition"),
         }
     }
@@ -306,10 +326,14 @@ impl Client {
     pub fn job<M: Model>(&self, request_id: &str) -> Result<JobHandle<M>, Error> {
         let id = parse_id(request_id)?;
         let job = Job::resume(id.clone(), self.job_config(), Clock.now());
-        Ok(JobHandle::new(
-            id,
-            driver::spawn(job, self.inner.api.clone(), M::SPEC.id),
-        ))
+        let channels = driver::spawn(job, self.inner.api.clone(), M::SPEC.id);
+        #[cfg(feature = "ledger")]
+        if let Some(books) = &self.inner.books
+            && let Some(key) = books.adopt(M::SPEC, &self.base_url(), id.as_str())
+        {
+            books.watch(key, channels.progress.clone());
+        }
+        Ok(JobHandle::new(id, channels))
     }
 
     /// `GET /v1/requests/{id}/status`, read by core (numbers sent as strings included), retried

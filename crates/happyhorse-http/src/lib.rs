@@ -59,6 +59,8 @@ mod driver;
 mod error;
 mod image;
 mod job;
+#[cfg(feature = "ledger")]
+mod ledger;
 mod outcome;
 mod transport;
 

@@ -255,3 +255,43 @@ impl WithImage for happyhorse_types::image_to_video::ImageToVideoInput {
         input
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_download_never_replaces_a_symlink_or_a_directory() {
+    let emulator = emulator(20).start().await.unwrap();
+    let client = client_for(&emulator).build().unwrap();
+    let result = client.run::<ImageToVideo>(&input("guarded")).await.unwrap();
+    let video = result.video_url().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("target.txt"), b"keep me").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("target.txt"), dir.path().join("link.mp4")).unwrap();
+    std::fs::create_dir(dir.path().join("folder.mp4")).unwrap();
+    for name in ["link.mp4", "folder.mp4"] {
+        let error = client
+            .download(&video, &dir.path().join(name), Default::default())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.kind(),
+            happyhorse_http::ErrorKind::Download,
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("is not a regular file"),
+            "{error}"
+        );
+    }
+    assert!(
+        std::fs::symlink_metadata(dir.path().join("link.mp4"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("target.txt")).unwrap(),
+        b"keep me"
+    );
+    assert!(dir.path().join("folder.mp4").is_dir());
+    emulator.shutdown().await;
+}

@@ -32,6 +32,12 @@ struct Report {
     cpu_s: f64,
     max_rss_mib: f64,
     journal_bytes: u64,
+    /// The job ledger's file (and write-ahead log) after the first run.
+    #[serde(default)]
+    ledger_bytes: Option<u64>,
+    /// The same batch with `--ledger off`.
+    #[serde(default)]
+    no_ledger: Option<Measured>,
     /// API requests the emulator answered during the first run.
     #[serde(default)]
     requests: Option<u64>,
@@ -39,6 +45,13 @@ struct Report {
     resume_cpu_s: f64,
     resume_max_rss_mib: f64,
     baseline: Baseline,
+}
+
+#[derive(Debug, Deserialize)]
+struct Measured {
+    wall_s: f64,
+    cpu_s: f64,
+    max_rss_mib: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,7 +116,7 @@ fn render(section: &mut Section, report: &Report) {
         "CPU vs baseline",
         "peak RSS vs baseline",
     ]);
-    for (name, wall, cpu, rss) in [
+    let mut runs = vec![
         (
             format!("{} (baseline)", base.name),
             base.wall_s,
@@ -116,13 +129,22 @@ fn render(section: &mut Section, report: &Report) {
             report.cpu_s,
             report.max_rss_mib,
         ),
-        (
-            "resume from the journal (every job done)".to_owned(),
-            report.resume_wall_s,
-            report.resume_cpu_s,
-            report.resume_max_rss_mib,
-        ),
-    ] {
+    ];
+    if let Some(off) = &report.no_ledger {
+        runs.push((
+            "`happyhorse batch --ledger off`".to_owned(),
+            off.wall_s,
+            off.cpu_s,
+            off.max_rss_mib,
+        ));
+    }
+    runs.push((
+        "resume from the journal (every job done)".to_owned(),
+        report.resume_wall_s,
+        report.resume_cpu_s,
+        report.resume_max_rss_mib,
+    ));
+    for (name, wall, cpu, rss) in runs {
         table.row([
             name,
             secs(wall),
@@ -145,6 +167,21 @@ fn render(section: &mut Section, report: &Report) {
         thousands(report.cpu_s * 1e6 / report.jobs.max(1) as f64),
         thousands(base.cpu_s * 1e6 / report.jobs.max(1) as f64),
     ));
+    if let (Some(bytes), Some(off)) = (report.ledger_bytes, &report.no_ledger) {
+        let jobs = report.jobs.max(1) as f64;
+        section.text(format!(
+            "The job ledger (SQLite, WAL, one group commit per batch of writes) took {} bytes \
+             ({:.0} bytes per job). Against the same batch with `--ledger off` in the same run, it \
+             cost {} µs of CPU per job ({} µs with it, {} µs without: {}) and {} of wall time.",
+            thousands(bytes as f64),
+            bytes as f64 / jobs,
+            thousands((report.cpu_s - off.cpu_s) * 1e6 / jobs),
+            thousands(report.cpu_s * 1e6 / jobs),
+            thousands(off.cpu_s * 1e6 / jobs),
+            ratio(report.cpu_s, off.cpu_s),
+            ratio(report.wall_s, off.wall_s),
+        ));
+    }
     let verdict = if report.max_rss_mib <= PEAK_RSS_TARGET_MIB {
         "met"
     } else {
@@ -171,7 +208,8 @@ mod tests {
     fn renders_the_interface_bench_batch_prints() {
         let stdout = "progress: 10000/10000\n\
             {\"jobs\":10000,\"concurrency\":1000,\"wall_s\":12.5,\"cpu_s\":3.0,\"max_rss_mib\":80.0,\
-            \"journal_bytes\":2500000,\"requests\":42000,\"resume_wall_s\":0.4,\"resume_cpu_s\":0.3,\
+            \"journal_bytes\":2500000,\"ledger_bytes\":4000000,\"no_ledger\":{\"wall_s\":12.0,\"cpu_s\":2.5,\
+            \"max_rss_mib\":78.0},\"requests\":42000,\"resume_wall_s\":0.4,\"resume_cpu_s\":0.3,\
             \"resume_max_rss_mib\":20.0,\"baseline\":{\"name\":\"Client::run_many without the \
             CLI or journal\",\"wall_s\":10.0,\"cpu_s\":2.0,\"max_rss_mib\":64.0}}\n";
         let report: Report = serde_json::from_value(last_json_line(stdout).unwrap()).unwrap();
@@ -193,6 +231,17 @@ mod tests {
         assert!(text.contains("2,500,000 bytes (250 bytes per job)"));
         assert!(text.contains("300 µs of CPU against the baseline's 200 µs"));
         assert!(text.contains("The batch made 42,000 API requests."));
+        assert!(
+            text.contains("| `happyhorse batch --ledger off` | 12.0 s | 2.500 s | 78.0 MiB |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("took 4,000,000 bytes (400 bytes per job)")
+                && text.contains(
+                    "it cost 50 µs of CPU per job (300 µs with it, 250 µs without: 1.20×)"
+                ),
+            "{text}"
+        );
     }
 
     #[test]

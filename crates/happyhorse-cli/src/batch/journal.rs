@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use super::jobs_file::JobsFile;
+use super::state::{BatchState, Next};
 
 const FORMAT: u32 = 1;
 
@@ -38,8 +39,8 @@ pub(crate) enum Record {
     /// The batch is done with the job for this run.
     Ended {
         job: String,
-        state: String,
-        next: String,
+        state: BatchState,
+        next: Next,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,7 +57,8 @@ pub(crate) enum Record {
 }
 
 impl Record {
-    fn job(&self) -> &str {
+    /// The job the record is about.
+    pub(crate) fn job(&self) -> &str {
         match self {
             Record::Intent { job, .. }
             | Record::Submitted { job, .. }
@@ -74,7 +76,7 @@ pub(crate) struct Known {
     pub(crate) intent_at: Option<String>,
     pub(crate) request_id: Option<String>,
     /// The last end: (state, next step, error).
-    pub(crate) ended: Option<(String, String, Option<String>)>,
+    pub(crate) ended: Option<(BatchState, Next, Option<String>)>,
     pub(crate) saved: Option<(String, u64)>,
 }
 
@@ -103,7 +105,7 @@ impl Known {
             }
             Record::Saved { path, bytes, .. } => self.saved = Some((path, bytes)),
             Record::DownloadFailed { error, .. } => {
-                self.ended = Some(("download_failed".into(), "resume".into(), Some(error)));
+                self.ended = Some((BatchState::DownloadFailed, Next::Resume, Some(error)));
             }
         }
     }
@@ -119,13 +121,11 @@ pub(crate) enum JournalError {
     },
     #[error("{path}: another `happyhorse batch` is using this journal right now")]
     Locked { path: PathBuf },
-    #[error(
-        "{path}: not a happyhorse batch journal (line 1: {reason}); nothing was changed — pass another --journal"
-    )]
+    #[error("{path}: not a happyhorse batch journal (line 1: {reason}); nothing was changed")]
     NotAJournal { path: PathBuf, reason: String },
     #[error(
         "{path}: this journal belongs to another jobs file ({their_file}, sha256 {their_sha}); {our_file} has sha256 {our_sha}. \
-         Nothing was changed: rerun with the original file, or use another --out-dir or --journal"
+         Nothing was changed (rerunning with the original file would use it as it is)"
     )]
     Foreign {
         path: PathBuf,
@@ -154,6 +154,19 @@ pub(crate) struct Journal {
 enum Message {
     Write(Vec<u8>, Option<oneshot::Sender<Result<(), String>>>),
     Flush(oneshot::Sender<Result<(), String>>),
+}
+
+impl JournalError {
+    /// Whether the journal itself is the trouble (not a journal, another batch's, damaged
+    /// inside): `--rebuild-journal` can recover from it.
+    pub(crate) fn is_damaged(&self) -> bool {
+        matches!(
+            self,
+            JournalError::NotAJournal { .. }
+                | JournalError::Foreign { .. }
+                | JournalError::Malformed { .. }
+        )
+    }
 }
 
 impl Journal {
@@ -196,16 +209,7 @@ impl Journal {
             file.set_len(complete as u64).map_err(io)?;
         }
         if complete == 0 {
-            let header = Header {
-                happyhorse_batch_journal: FORMAT,
-                jobs_file: jobs.path.display().to_string(),
-                jobs_sha256: jobs.sha256.clone(),
-                jobs: jobs.jobs.len() + jobs.invalid.len(),
-                created: now(),
-            };
-            let mut line = serde_json::to_vec(&header).map_err(|e| io(e.into()))?;
-            line.push(b'\n');
-            file.write_all(&line).map_err(io)?;
+            file.write_all(&header_line(jobs)).map_err(io)?;
             file.sync_all().map_err(io)?;
             sync_parent(path);
         }
@@ -305,7 +309,7 @@ impl WeakJournalHandle {
     }
 }
 
-fn encode(record: &Record) -> Vec<u8> {
+pub(crate) fn encode(record: &Record) -> Vec<u8> {
     let mut line = serde_json::to_vec(record).expect("a record always serialises");
     line.push(b'\n');
     line
@@ -396,8 +400,45 @@ fn replay(
     Ok(known)
 }
 
+/// The first line of a new journal for `jobs`.
+pub(crate) fn header_line(jobs: &JobsFile) -> Vec<u8> {
+    let header = Header {
+        happyhorse_batch_journal: FORMAT,
+        jobs_file: jobs.path.display().to_string(),
+        jobs_sha256: jobs.sha256.clone(),
+        jobs: jobs.jobs.len() + jobs.invalid.len(),
+        created: now(),
+    };
+    let mut line = serde_json::to_vec(&header).expect("a header always serialises");
+    line.push(b'\n');
+    line
+}
+
+/// What can still be read from a journal that cannot be used as it is.
+#[derive(Debug, Default)]
+pub(crate) struct Salvage {
+    /// The header is readable and names this jobs file: its records can be trusted.
+    pub(crate) ours: bool,
+    /// Every line that reads as a record, in order.
+    pub(crate) records: Vec<Record>,
+}
+
+/// Reads what it can of a damaged or foreign journal's `text`.
+pub(crate) fn salvage(text: &[u8], jobs: &JobsFile) -> Salvage {
+    let text = String::from_utf8_lossy(text);
+    let mut lines = text.lines();
+    let ours = lines
+        .next()
+        .and_then(|first| serde_json::from_str::<Header>(first).ok())
+        .is_some_and(|h| h.happyhorse_batch_journal == FORMAT && h.jobs_sha256 == jobs.sha256);
+    let records = lines
+        .filter_map(|line| serde_json::from_str::<Record>(line).ok())
+        .collect();
+    Salvage { ours, records }
+}
+
 /// Makes a new file's directory entry durable (best effort: not every filesystem allows it).
-fn sync_parent(path: &Path) {
+pub(crate) fn sync_parent(path: &Path) {
     if let Some(parent) = path.parent()
         && let Ok(dir) = File::open(if parent.as_os_str().is_empty() {
             Path::new(".")
@@ -413,3 +454,6 @@ fn sync_parent(path: &Path) {
 pub(crate) fn now() -> String {
     httpdate::fmt_http_date(std::time::SystemTime::now())
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::jobs_file::JobLine;
 use super::journal::Known;
+use super::state::{BatchState, Next};
 
 /// The decision for one job.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +20,7 @@ pub(crate) enum Action {
     Unknown { intent_at: Option<String> },
     /// It ended for good at the service (failed, or cancelled).
     Final {
-        state: String,
+        state: BatchState,
         request_id: Option<String>,
         error: Option<String>,
     },
@@ -57,18 +58,18 @@ pub(crate) fn decide(
     };
     match &known.ended {
         // Saved once, but the file is gone or changed: fetch the result again and re-download.
-        Some((state, _, _)) if state == "succeeded" || state == "download_failed" => {
+        Some((BatchState::Succeeded | BatchState::DownloadFailed, _, _)) => {
             resume(&known.request_id)
         }
-        Some((state, next, error)) => match next.as_str() {
-            "nothing" => Action::Final {
-                state: state.clone(),
+        Some((state, next, error)) => match next {
+            Next::Nothing => Action::Final {
+                state: *state,
                 request_id: known.request_id.clone(),
                 error: error.clone(),
             },
-            "resume" => resume(&known.request_id),
-            "resubmit" => Action::Submit,
-            _ => unknown(),
+            Next::Resume => resume(&known.request_id),
+            Next::Resubmit => Action::Submit,
+            Next::CheckAccount => unknown(),
         },
         None if known.request_id.is_some() => resume(&known.request_id),
         None if known.intent_at.is_some() => unknown(),
@@ -89,11 +90,11 @@ mod tests {
         }
     }
 
-    fn ended(state: &str, next: &str, id: Option<&str>) -> Known {
+    fn ended(state: BatchState, next: Next, id: Option<&str>) -> Known {
         Known {
             intent_at: Some("then".into()),
             request_id: id.map(str::to_owned),
-            ended: Some((state.into(), next.into(), None)),
+            ended: Some((state, next, None)),
             saved: None,
         }
     }
@@ -126,7 +127,7 @@ mod tests {
         assert_eq!(
             decide(
                 &job(),
-                Some(&ended("pending", "resume", Some("r"))),
+                Some(&ended(BatchState::Pending, Next::Resume, Some("r"))),
                 out,
                 false
             ),
@@ -135,7 +136,7 @@ mod tests {
         assert_eq!(
             decide(
                 &job(),
-                Some(&ended("rejected", "resubmit", None)),
+                Some(&ended(BatchState::Rejected, Next::Resubmit, None)),
                 out,
                 false
             ),
@@ -144,7 +145,7 @@ mod tests {
         assert!(matches!(
             decide(
                 &job(),
-                Some(&ended("unknown", "check_account", None)),
+                Some(&ended(BatchState::Unknown, Next::CheckAccount, None)),
                 out,
                 false
             ),
@@ -153,7 +154,7 @@ mod tests {
         assert!(matches!(
             decide(
                 &job(),
-                Some(&ended("failed", "nothing", Some("r"))),
+                Some(&ended(BatchState::Failed, Next::Nothing, Some("r"))),
                 out,
                 false
             ),
@@ -161,7 +162,7 @@ mod tests {
         ));
 
         // Saved: done while the file is there with its size; re-fetched when it is not.
-        let mut saved = ended("succeeded", "nothing", Some("r"));
+        let mut saved = ended(BatchState::Succeeded, Next::Nothing, Some("r"));
         saved.saved = Some(("a.mp4".into(), 3));
         assert_eq!(decide(&job(), Some(&saved), out, false), resume);
         std::fs::write(out.join("a.mp4"), b"abc").unwrap();

@@ -99,6 +99,7 @@ mod tests {
             json: false,
             verbose: 0,
             quiet: true,
+            ledger: None,
         };
         let output = Output::new(&global);
         let mut progress = Progress::new(output, 3);

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::state::{BatchState, UserNext};
 use crate::exit;
 
 /// Where one job stands at the end of a run.
@@ -16,21 +17,18 @@ pub(crate) struct Row {
     pub(crate) id: String,
     pub(crate) line: usize,
     pub(crate) request_id: Option<String>,
-    /// `succeeded` (video saved), `failed`, `cancelled`, `rejected`, `not_sent`, `unknown`,
-    /// `pending` (exists at the service, not finished for us), `download_failed`, `invalid`.
-    pub(crate) state: String,
+    pub(crate) state: BatchState,
     pub(crate) output: Option<String>,
     pub(crate) error: Option<String>,
-    /// What to do about it: `nothing`, `rerun` (the same command picks it up), `check_account`
-    /// (look for it among the account's requests before `--resubmit-unknown`), `fix_input`.
-    pub(crate) next: String,
+    /// What the user does about it.
+    pub(crate) next: UserNext,
 }
 
 /// Counts of rows per state, in a stable order.
-pub(crate) fn counts(rows: &[Row]) -> BTreeMap<String, usize> {
+pub(crate) fn counts(rows: &[Row]) -> BTreeMap<&'static str, usize> {
     let mut counts = BTreeMap::new();
     for row in rows {
-        *counts.entry(row.state.clone()).or_insert(0) += 1;
+        *counts.entry(row.state.as_str()).or_insert(0) += 1;
     }
     counts
 }
@@ -74,7 +72,10 @@ pub(crate) fn summary(rows: &[Row], limit: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     text.push_str(&format!("{} jobs: {line}\n", rows.len()));
-    let attention: Vec<&Row> = rows.iter().filter(|r| r.state != "succeeded").collect();
+    let attention: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.state != BatchState::Succeeded)
+        .collect();
     if attention.is_empty() {
         return text;
     }
@@ -89,11 +90,11 @@ pub(crate) fn summary(rows: &[Row], limit: usize) -> String {
         "id", "state", "request id"
     ));
     for row in attention.iter().take(limit) {
-        let next = match row.next.as_str() {
-            "rerun" => "rerun the same command".to_owned(),
-            "check_account" => "check the account's requests, then --resubmit-unknown".to_owned(),
-            "fix_input" => "fix the line".to_owned(),
-            _ => "-".to_owned(),
+        let next = match row.next {
+            UserNext::Rerun => "rerun the same command",
+            UserNext::CheckAccount => "check the account's requests, then --resubmit-unknown",
+            UserNext::FixInput => "fix the line",
+            UserNext::Nothing => "-",
         };
         let error = row
             .error
@@ -103,7 +104,7 @@ pub(crate) fn summary(rows: &[Row], limit: usize) -> String {
         text.push_str(&format!(
             "{:<width$}  {:<15}  {:<36}  {next}{error}\n",
             row.id,
-            row.state,
+            row.state.as_str(),
             row.request_id.as_deref().unwrap_or("-"),
         ));
     }
@@ -116,22 +117,23 @@ pub(crate) fn summary(rows: &[Row], limit: usize) -> String {
     text
 }
 
-/// The exit code: 0 when every video is saved; otherwise the most pressing reason.
-pub(crate) fn exit_code(rows: &[Row], interrupted: bool) -> u8 {
-    let any = |state: &str| rows.iter().any(|r| r.state == state);
-    if interrupted {
-        exit::INTERRUPTED
-    } else if any("unknown") {
+/// The exit code: 0 when every video is saved; otherwise the most pressing reason, a signal
+/// (`interrupted`: its exit code) first.
+pub(crate) fn exit_code(rows: &[Row], interrupted: Option<u8>) -> u8 {
+    let any = |state: BatchState| rows.iter().any(|r| r.state == state);
+    if let Some(code) = interrupted {
+        code
+    } else if any(BatchState::Unknown) {
         exit::SUBMIT_OUTCOME_UNKNOWN
-    } else if any("failed") || any("rejected") || any("invalid") {
+    } else if any(BatchState::Failed) || any(BatchState::Rejected) || any(BatchState::Invalid) {
         exit::JOB_FAILED
-    } else if any("cancelled") {
+    } else if any(BatchState::Cancelled) {
         exit::JOB_CANCELLED
-    } else if any("succeeded_without_files") {
+    } else if any(BatchState::SucceededWithoutFiles) {
         exit::SUCCEEDED_WITHOUT_FILES
-    } else if any("download_failed") {
+    } else if any(BatchState::DownloadFailed) {
         exit::DOWNLOAD
-    } else if rows.iter().any(|r| r.state != "succeeded") {
+    } else if rows.iter().any(|r| r.state != BatchState::Succeeded) {
         exit::TEMPORARY
     } else {
         exit::OK
@@ -142,48 +144,65 @@ pub(crate) fn exit_code(rows: &[Row], interrupted: bool) -> u8 {
 mod tests {
     use super::*;
 
-    fn row(id: &str, state: &str) -> Row {
+    fn row(id: &str, state: BatchState) -> Row {
         Row {
             id: id.into(),
             line: 1,
             request_id: None,
-            state: state.into(),
+            state,
             output: None,
             error: None,
-            next: if state == "unknown" {
-                "check_account"
+            next: if state == BatchState::Unknown {
+                UserNext::CheckAccount
             } else {
-                "nothing"
-            }
-            .into(),
+                UserNext::Nothing
+            },
         }
     }
 
     #[test]
     fn the_exit_code_names_the_most_pressing_problem() {
-        assert_eq!(exit_code(&[row("a", "succeeded")], false), exit::OK);
         assert_eq!(
-            exit_code(&[row("a", "succeeded"), row("b", "pending")], false),
+            exit_code(&[row("a", BatchState::Succeeded)], None),
+            exit::OK
+        );
+        assert_eq!(
+            exit_code(
+                &[
+                    row("a", BatchState::Succeeded),
+                    row("b", BatchState::Pending)
+                ],
+                None
+            ),
             exit::TEMPORARY
         );
         assert_eq!(
-            exit_code(&[row("a", "failed"), row("b", "unknown")], false),
+            exit_code(
+                &[row("a", BatchState::Failed), row("b", BatchState::Unknown)],
+                None
+            ),
             exit::SUBMIT_OUTCOME_UNKNOWN
         );
         assert_eq!(
-            exit_code(&[row("a", "failed"), row("b", "pending")], false),
+            exit_code(
+                &[row("a", BatchState::Failed), row("b", BatchState::Pending)],
+                None
+            ),
             exit::JOB_FAILED
         );
-        assert_eq!(exit_code(&[row("a", "succeeded")], true), exit::INTERRUPTED);
+        assert_eq!(
+            exit_code(&[row("a", BatchState::Succeeded)], Some(exit::TERMINATED)),
+            exit::TERMINATED
+        );
     }
 
     #[test]
     fn the_summary_lists_only_jobs_needing_attention() {
         let text = summary(
             &[
-                row("a", "succeeded"),
-                row("bb", "unknown"),
-                row("c", "failed"),
+                row("a", BatchState::Succeeded),
+                row("bb", BatchState::Unknown),
+                row("c", BatchState::Failed),
             ],
             1,
         );

@@ -13,6 +13,7 @@ use crate::exit::{self, Failure};
 use crate::exit_http;
 use crate::files;
 use crate::interrupt::Interrupts;
+use crate::recorder::Recorder;
 use crate::report::Reporter;
 use crate::service::Session;
 
@@ -26,6 +27,7 @@ pub(super) async fn follow(
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
     mut interrupted: bool,
+    recorder: &Recorder,
 ) -> anyhow::Result<u8> {
     let request_id = handle.request_id().to_owned();
     let resume = resume_command(session, &request_id, download);
@@ -38,7 +40,7 @@ pub(super) async fn follow(
     let mut events = handle.events();
     while !interrupted {
         tokio::select! {
-            event = events.next() => match event {
+            event = events.next() => match event.inspect(|e| recorder.event(e)) {
                 Some(Event::Queued { position }) => reporter.queued(position),
                 Some(Event::Running) => reporter.running(),
                 Some(Event::Retrying { request, retry, delay, reason }) => {
@@ -59,13 +61,18 @@ pub(super) async fn follow(
             resume.as_deref(),
             reporter,
             interrupts,
+            recorder,
         )
         .await;
     }
 
     let result = match handle.wait().await {
-        Ok(result) => result,
+        Ok(result) => {
+            recorder.ended(Ok(result.raw.cost));
+            result
+        }
         Err(error) => {
+            recorder.ended(Err(&error));
             return Ok(ended_badly(
                 &error,
                 &request_id,
@@ -95,6 +102,9 @@ pub(super) async fn follow(
     }
 
     let paths = files::destinations(&request_id, download.output.as_deref(), &result.files);
+    if let Some(first) = paths.first() {
+        recorder.output(first);
+    }
     let mut saved: Vec<(PathBuf, u64)> = Vec::new();
     for (url, path) in urls.iter().zip(&paths) {
         match save(session, url, path, reporter).await {
@@ -118,6 +128,9 @@ pub(super) async fn follow(
                 return Err(failure.into());
             }
         }
+    }
+    if let Some((path, bytes)) = saved.first() {
+        recorder.saved(path, *bytes);
     }
     reporter.succeeded(&output, &urls, &saved);
     label_emulator_video(session, reporter.output())?;
@@ -214,9 +227,11 @@ async fn interrupt(
     resume: Option<&str>,
     reporter: &mut Reporter,
     interrupts: &Interrupts,
+    recorder: &Recorder,
 ) -> anyhow::Result<u8> {
+    let name = interrupts.name();
     reporter.say(&format!(
-        "interrupted: asking the service to cancel {request_id} (Ctrl-C again to quit at once)"
+        "interrupted ({name}): asking the service to cancel {request_id} ({name} again to quit at once)"
     ));
     interrupts.note_on_forced_exit(match resume {
         Some(_) => format!(
@@ -230,7 +245,10 @@ async fn interrupt(
     interrupts.clear_on_forced_exit();
     let (cancel, message, resume) = match cancelled {
         Ok(CancelResult::Cancelled) => (
-            "cancelled",
+            {
+                recorder.cancelled();
+                "cancelled"
+            },
             format!("job {request_id} was queued and is now cancelled; nothing will be billed"),
             None,
         ),
@@ -258,7 +276,7 @@ async fn interrupt(
         ),
     };
     reporter.interrupted(cancel, &message, resume);
-    Err(Failure::new(exit::INTERRUPTED, message)
+    Err(Failure::new(interrupts.exit_code(), message)
         .with_request_id(request_id)
         .reported()
         .into())

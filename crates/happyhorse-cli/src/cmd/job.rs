@@ -4,17 +4,25 @@
 //! Everything that can be checked locally is checked first — the token, the base URL, the whole
 //! input — so bad input never reaches the service, let alone costs money.
 
+use std::path::{Path, PathBuf};
+
 use happyhorse_http::{JobHandle, JobState, ModelEntry};
 use happyhorse_types::image_to_video::{ImageToVideo, SPEC};
 use serde_json::{Value, json};
 
 use super::follow::follow;
-use crate::cli::{GlobalArgs, JobArgs, ModelsArgs, ModelsCommand, RunArgs, SubmitArgs, WaitArgs};
+use super::ledgered::{self, RunPlan};
+use crate::books::Books;
+use crate::cli::{
+    DownloadArgs, GlobalArgs, JobArgs, ModelsArgs, ModelsCommand, RunArgs, SubmitArgs, WaitArgs,
+};
 use crate::exit::{self, Failure};
 use crate::exit_http;
 use crate::input;
-use crate::interrupt::Interrupts;
+use crate::interrupt::{Interrupts, Signal};
 use crate::output::{Output, Paint};
+use crate::paths::{self, Existing};
+use crate::recorder::{self, Recorder};
 use crate::report::Reporter;
 use crate::service::{self, Session};
 
@@ -23,6 +31,11 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
     let target = service::resolve(global, &args.service, args.download.timeout)?
         .allow_unknown_fields(args.input.allow_unknown);
     let body = validated_input(&args.input)?;
+    let destination = if args.no_wait {
+        None
+    } else {
+        checked_destination(&args.download)?
+    };
     let mut interrupts = Interrupts::install()?;
     let session = target.connect().await?;
     if session.is_emulator() && (args.no_wait || args.download.no_download) {
@@ -32,9 +45,39 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
         output.json_line(&json!({"event": "warning", "message": message}))?;
         output.note(&format!("warning: {message}"));
     }
+    let books = open_books(global, &session);
+    let base_url = session.client.base_url();
+    let digest = recorder::digest(&SPEC, &body);
     let mut reporter = Reporter::new(output);
     let outcome = async {
-        let (handle, interrupted) = submit(&session, &body, &mut reporter, &mut interrupts).await?;
+        let (handle, interrupted, recorder) =
+            match ledgered::run_plan(&books, &base_url, &digest, args.once, output)? {
+                RunPlan::Follow(entry) => {
+                    let id = entry.request_id.clone().unwrap_or_default();
+                    let handle = session
+                        .client
+                        .job::<ImageToVideo>(&id)
+                        .map_err(|e| exit_http::failure(&e, Some(&id)))?;
+                    reporter.resumed(handle.request_id());
+                    let recorder =
+                        Recorder::adopt(books.clone(), "run", &SPEC, &base_url, &id, None);
+                    (handle, false, recorder)
+                }
+                RunPlan::Submit => {
+                    let recorder = Recorder::intent(
+                        books.clone(),
+                        "run",
+                        &SPEC,
+                        &base_url,
+                        &digest,
+                        destination.as_deref(),
+                    )
+                    .await;
+                    let (handle, interrupted) =
+                        submit(&session, &body, &mut reporter, &mut interrupts, &recorder).await?;
+                    (handle, interrupted, recorder)
+                }
+            };
         if args.no_wait {
             reporter.output().result(handle.request_id())?;
             return Ok(exit::OK);
@@ -46,16 +89,20 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
             &mut reporter,
             &mut interrupts,
             interrupted,
+            &recorder,
         )
         .await
     }
     .await;
     drop(reporter);
+    books.flush().await;
     session.close().await;
     outcome
 }
 
-/// `happyhorse submit`: the request id on stdout at once.
+/// `happyhorse submit`: the request id on stdout at once (recorded in the ledger first). A
+/// stdout that cannot take it (closed, a broken pipe, a full disk) fails the command, with the
+/// id on stderr.
 pub(super) async fn submit_command(
     global: &GlobalArgs,
     args: &SubmitArgs,
@@ -70,57 +117,115 @@ pub(super) async fn submit_command(
         output
             .note("note: the in-process emulator stops when this command ends; the id is for show");
     }
+    let books = open_books(global, &session);
+    let base_url = session.client.base_url();
+    let digest = recorder::digest(&SPEC, &body);
     let outcome = async {
-        let (handle, interrupted) =
-            submit_past_ctrl_c(&session, &body, &mut interrupts, |text| output.note(text)).await?;
-        output.json_line(&json!({"request_id": handle.request_id(), "model_id": SPEC.id}))?;
-        output.result(handle.request_id())?;
+        ledgered::run_plan(&books, &base_url, &digest, false, output)?;
+        let recorder =
+            Recorder::intent(books.clone(), "submit", &SPEC, &base_url, &digest, None).await;
+        let (handle, interrupted) = submit_past_ctrl_c(
+            &session,
+            &body,
+            &mut interrupts,
+            |text| output.note(text),
+            &recorder,
+        )
+        .await?;
+        let id = handle.request_id();
+        let printed = if crate::stdio::stdout_discards() {
+            Err(std::io::Error::other("stdout is closed or /dev/null"))
+        } else {
+            output
+                .json_line(&json!({"request_id": id, "model_id": SPEC.id}))
+                .and_then(|()| output.result(id))
+        };
+        if let Err(error) = printed {
+            return Err(Failure::new(
+                exit::GENERIC,
+                format!(
+                    "job {id} was created, but its id could not be written to stdout ({}); it is in the job \
+                     ledger (`happyhorse jobs`): follow it with happyhorse wait {id}, or cancel it with happyhorse cancel {id}",
+                    crate::read::io_reason(&error)
+                ),
+            )
+            .with_request_id(id)
+            .into());
+        }
         if interrupted {
-            let id = handle.request_id();
             let message = format!(
                 "interrupted: job {id} was created and will run (and be billed) unless cancelled: happyhorse cancel {id}"
             );
-            return Err(Failure::new(exit::INTERRUPTED, message)
+            return Err(Failure::new(interrupts.exit_code(), message)
                 .with_request_id(id)
                 .into());
         }
         Ok(exit::OK)
     }
     .await;
+    books.flush().await;
     session.close().await;
     outcome
 }
 
-/// `happyhorse wait ID`.
+/// `happyhorse wait [ID | --last]`.
 pub(super) async fn wait(
     global: &GlobalArgs,
     args: &WaitArgs,
     output: Output,
 ) -> anyhow::Result<u8> {
     let target = service::resolve(global, &args.service, args.download.timeout)?;
+    if let Some(id) = &args.request_id {
+        happyhorse_core::RequestId::new(id.as_str())
+            .map_err(|e| Failure::new(exit::INVALID_INPUT, e.to_string()))?;
+    }
     let mut interrupts = Interrupts::install()?;
+    // Connecting sends nothing; the service is needed to know which ledger entries are its own.
     let session = target.connect().await?;
+    let books = open_books(global, &session);
+    let base_url = session.client.base_url();
     let mut reporter = Reporter::new(output);
     let outcome = async {
+        let (request_id, entry) = ledgered::wait_target(&books, &base_url, args)?;
+        let download = ledgered::wait_download(&args.download, entry.as_ref())?;
         let handle = session
             .client
-            .job::<ImageToVideo>(&args.request_id)
-            .map_err(|e| exit_http::failure(&e, Some(&args.request_id)))?;
+            .job::<ImageToVideo>(&request_id)
+            .map_err(|e| exit_http::failure(&e, Some(&request_id)))?;
+        let recorder = Recorder::adopt(
+            books.clone(),
+            "wait",
+            &SPEC,
+            &base_url,
+            &request_id,
+            download.output.as_deref(),
+        );
         reporter.resumed(handle.request_id());
         follow(
             &session,
             handle,
-            &args.download,
+            &download,
             &mut reporter,
             &mut interrupts,
             false,
+            &recorder,
         )
         .await
     }
     .await;
     drop(reporter);
+    books.flush().await;
     session.close().await;
     outcome
+}
+
+/// The ledger, unless the jobs die with the command (the in-process emulator).
+fn open_books(global: &GlobalArgs, session: &Session) -> Books {
+    if session.is_emulator() {
+        Books::off()
+    } else {
+        Books::open(global)
+    }
 }
 
 /// `happyhorse status|result|cancel ID`.
@@ -256,6 +361,27 @@ fn model_line(model: &ModelEntry, output: Output) -> String {
     )
 }
 
+/// Where the video goes, checked before anything is sent: `-o` must be a file that can be
+/// written (an existing one only with `--force`); without it, the video becomes
+/// `<request_id>.mp4` in the current directory, which must be writable. Returns the `-o` path
+/// made absolute.
+fn checked_destination(download: &DownloadArgs) -> Result<Option<PathBuf>, Failure> {
+    if download.no_download {
+        return Ok(None);
+    }
+    match &download.output {
+        Some(path) => {
+            let existing = if download.force {
+                Existing::Replace
+            } else {
+                Existing::Refuse
+            };
+            paths::destination(path, existing).map(Some)
+        }
+        None => paths::output_dir(Path::new(".")).map(|_| None),
+    }
+}
+
 /// The input, assembled and validated: nothing is sent when it is not valid.
 fn validated_input(args: &crate::cli::InputArgs) -> Result<Value, Failure> {
     input::assemble_and_validate(&SPEC, args, &mut std::io::stdin().lock())
@@ -271,11 +397,15 @@ async fn submit_past_ctrl_c(
     body: &Value,
     interrupts: &mut Interrupts,
     say: impl FnOnce(&str),
+    recorder: &Recorder,
 ) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
     if interrupts.pending() {
         return Err(Failure::new(
-            exit::INTERRUPTED,
-            "interrupted before the submit was sent: nothing was sent",
+            interrupts.exit_code(),
+            format!(
+                "interrupted ({}) before the submit was sent: nothing was sent",
+                interrupts.name()
+            ),
         )
         .into());
     }
@@ -289,16 +419,44 @@ async fn submit_past_ctrl_c(
     let (submitted, interrupted) = tokio::select! {
         submitted = &mut submitting => (submitted, false),
         () = interrupts.recv() => {
-            say("interrupted: waiting for the submit's answer so the job is not orphaned (Ctrl-C again to quit at once)");
-            (submitting.await, true)
+            let name = interrupts.name();
+            say(&format!("interrupted ({name}): waiting for the submit's answer so the job is not orphaned ({name} again to quit at once)"));
+            // SIGTERM and SIGHUP wait a bounded time: SIGKILL usually follows.
+            let grace = interrupts.signal().and_then(Signal::submit_grace);
+            let answer = match grace {
+                None => Some(submitting.await),
+                Some(grace) => tokio::time::timeout(grace, &mut submitting).await.ok(),
+            };
+            let Some(answer) = answer else {
+                interrupts.clear_on_forced_exit();
+                recorder
+                    .submit_abandoned(&format!("interrupted ({name}) before the submit's answer came"))
+                    .await;
+                return Err(Failure::new(
+                    interrupts.exit_code(),
+                    format!(
+                        "interrupted ({name}): the submit was not answered within {}s: a job may have been created \
+                         (and billed) with an id this command never received; check the account's requests before submitting again",
+                        grace.unwrap_or_default().as_secs()
+                    ),
+                )
+                .into());
+            };
+            (answer, true)
         }
     };
-    let handle = submitted.map_err(|e| {
-        // The error says what is known of the job; nothing more to add on a second Ctrl-C.
-        interrupts.clear_on_forced_exit();
-        exit_http::failure(&e, None)
-    })?;
+    let handle = match submitted {
+        Ok(handle) => handle,
+        Err(e) => {
+            // The error says what is known of the job; nothing more to add on a second signal.
+            interrupts.clear_on_forced_exit();
+            recorder.submit_failed(&e).await;
+            return Err(exit_http::failure(&e, None).into());
+        }
+    };
     let id = handle.request_id();
+    // In the ledger before anything prints it.
+    recorder.submitted(id).await;
     interrupts.note_on_forced_exit(if session.is_emulator() {
         format!("job {id} stops with the in-process emulator")
     } else {
@@ -314,9 +472,16 @@ async fn submit(
     body: &Value,
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
+    recorder: &Recorder,
 ) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
-    let (handle, interrupted) =
-        submit_past_ctrl_c(session, body, interrupts, |text| reporter.say(text)).await?;
+    let (handle, interrupted) = submit_past_ctrl_c(
+        session,
+        body,
+        interrupts,
+        |text| reporter.say(text),
+        recorder,
+    )
+    .await?;
     reporter.submitted(handle.request_id(), SPEC.id);
     Ok((handle, interrupted))
 }

@@ -5,6 +5,8 @@ mod emulator;
 mod follow;
 mod generate;
 mod job;
+pub(crate) mod jobs;
+mod ledgered;
 mod schema;
 mod validate;
 
@@ -31,6 +33,7 @@ pub(crate) fn dispatch(cli: Cli, output: Output) -> anyhow::Result<u8> {
         Command::Cancel(args) => {
             runtime()?.block_on(job::one_shot(&global, &args, job::OneShot::Cancel, output))
         }
+        Command::Jobs(args) => jobs::run(&global, &args, output),
         Command::Wait(args) => runtime()?.block_on(job::wait(&global, &args, output)),
         Command::Models(args) => runtime()?.block_on(job::models(&global, &args, output)),
         Command::Batch(args) => runtime()?.block_on(batch::run(&global, &args, output)),

@@ -38,7 +38,8 @@ const BATCH: [&str; 7] = [
     "50ms",
 ];
 
-fn batch(emu: &Emu, dir: &Path, extra: &[&str]) -> std::process::Output {
+/// `happyhorse --json batch jobs.jsonl --out-dir out --poll-interval 50ms` and `extra`, in `dir`.
+pub(super) fn batch(emu: &Emu, dir: &Path, extra: &[&str]) -> std::process::Output {
     emu.cli(dir).args(BATCH).args(extra).output().unwrap()
 }
 

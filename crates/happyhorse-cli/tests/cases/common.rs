@@ -9,6 +9,14 @@ pub(crate) fn horse_png() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/horse.png")
 }
 
+/// The MP4 the emulator serves as every job's output.
+pub(crate) fn served_video() -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../happyhorse-emulator/fixtures/horse.mp4"),
+    )
+    .unwrap()
+}
+
 /// `happyhorse` with no RunComfy variables, no colour, a fixed width, run in `dir`.
 pub(crate) fn happyhorse(dir: &Path) -> Command {
     let mut command = Command::cargo_bin("happyhorse").unwrap();
@@ -25,6 +33,24 @@ pub(crate) fn happyhorse(dir: &Path) -> Command {
         .env("COLUMNS", "100")
         .current_dir(dir);
     command
+        .env("HAPPYHORSE_LEDGER", ledger_path(dir))
+        .env("XDG_STATE_HOME", dir.join(".state"))
+        .env("HOME", dir);
+    command
+}
+
+/// The job ledger each test's commands keep, in the test's own directory.
+pub(crate) fn ledger_path(dir: &Path) -> PathBuf {
+    dir.join(".test-ledger.sqlite3")
+}
+
+/// Keeps a command away from the user's real state directory: the ledger in `dir`, and the
+/// state and home directories too, should anything look there.
+pub(crate) fn isolate_state(command: &mut std::process::Command, dir: &Path) {
+    command
+        .env("HAPPYHORSE_LEDGER", ledger_path(dir))
+        .env("XDG_STATE_HOME", dir.join(".state"))
+        .env("HOME", dir);
 }
 
 /// A real (blank) PNG of `width` x `height` pixels: images are checked whole, so a header alone

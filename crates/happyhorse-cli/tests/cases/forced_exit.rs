@@ -11,10 +11,10 @@ use happyhorse_emulator::{Emulator, Endpoint, FaultConfig, FaultKind, Processing
 
 use crate::cases::batch::{complete_videos, jobs_file, report};
 use crate::cases::common::horse_png;
-use crate::cases::jobs::{Emu, interrupt};
+use crate::cases::jobs::{Emu, interrupt, send_signal};
 
 /// Reads stderr until a line contains `needle`; returns everything read.
-fn stderr_until(stderr: &mut BufReader<ChildStderr>, needle: &str) -> String {
+pub(super) fn stderr_until(stderr: &mut BufReader<ChildStderr>, needle: &str) -> String {
     let mut seen = String::new();
     loop {
         let mut line = String::new();
@@ -30,7 +30,7 @@ fn stderr_until(stderr: &mut BufReader<ChildStderr>, needle: &str) -> String {
 }
 
 /// Waits (up to a minute, for slow machines) until `ready` holds.
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+pub(super) fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ready() {
         assert!(start.elapsed() < Duration::from_secs(60), "never: {what}");
@@ -41,10 +41,19 @@ fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
 /// The first Ctrl-C, then — once the command has said it got it, so the two cannot merge into
 /// one signal — the second; returns (exit code, all of stderr).
 fn interrupt_twice(child: &mut Child, first_reaction: &str) -> (Option<i32>, String) {
+    signal_twice(child, ["INT", "INT"], first_reaction)
+}
+
+/// `signals[0]`, then once the command has reacted, `signals[1]`; (exit code, all of stderr).
+fn signal_twice(
+    child: &mut Child,
+    signals: [&str; 2],
+    first_reaction: &str,
+) -> (Option<i32>, String) {
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    interrupt(child);
+    send_signal(child, signals[0]);
     let mut seen = stderr_until(&mut stderr, first_reaction);
-    interrupt(child);
+    send_signal(child, signals[1]);
     std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
     (child.wait().unwrap().code(), seen)
 }
@@ -111,8 +120,27 @@ fn a_ctrl_c_during_submit_waits_for_the_id_and_says_how_to_cancel() {
     assert_eq!(emu.emulator().stats().submissions_total, 1);
 }
 
+/// Ctrl-C twice, and SIGTERM then SIGHUP (the second signal's code wins): the journal is saved
+/// and a rerun picks every job up.
 #[test]
-fn a_second_ctrl_c_in_a_batch_saves_the_journal_and_a_rerun_loses_nothing() {
+fn a_second_signal_in_a_batch_saves_the_journal_and_a_rerun_loses_nothing() {
+    for (signals, code, forced) in [
+        (
+            ["INT", "INT"],
+            130,
+            "interrupted again: exiting now (Ctrl-C)",
+        ),
+        (
+            ["TERM", "HUP"],
+            129,
+            "interrupted again: exiting now (SIGHUP)",
+        ),
+    ] {
+        second_signal_in_a_batch(signals, code, forced);
+    }
+}
+
+fn second_signal_in_a_batch(signals: [&str; 2], code: i32, forced: &str) {
     // One worker: the first job runs (4 s), the second waits in the service's queue. After the
     // first Ctrl-C the batch cancels the queued one, and the cancel's answer is held for 20 s, so
     // the batch is still there for the second Ctrl-C.
@@ -147,11 +175,10 @@ fn a_second_ctrl_c_in_a_batch_saves_the_journal_and_a_rerun_loses_nothing() {
             .is_ok_and(|text| text.matches("\"submitted\"").count() == 2)
     });
 
-    let (code, stderr) = interrupt_twice(&mut child, "stopping:");
-    assert_eq!(code, Some(130), "{stderr}");
+    let (exit, stderr) = signal_twice(&mut child, signals, "stopping:");
+    assert_eq!(exit, Some(code), "{signals:?}: {stderr}");
     assert!(
-        stderr.contains("interrupted again: exiting now")
-            && stderr.contains("saved: rerun the same command"),
+        stderr.contains(forced) && stderr.contains("saved: rerun the same command"),
         "{stderr}"
     );
 

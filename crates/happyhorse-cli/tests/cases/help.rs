@@ -10,6 +10,7 @@ const COMMANDS: &[&[&str]] = &[
     &["result"],
     &["cancel"],
     &["wait"],
+    &["jobs"],
     &["batch"],
     &["validate"],
     &["schema"],

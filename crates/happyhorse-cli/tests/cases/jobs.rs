@@ -11,7 +11,7 @@ use happyhorse_emulator::{
 };
 use serde_json::Value;
 
-use crate::cases::common::{happyhorse, horse_png, redact, redact_ids_and_times};
+use crate::cases::common::{happyhorse, horse_png, isolate_state, redact, redact_ids_and_times};
 
 pub(super) struct Emu {
     runtime: tokio::runtime::Runtime,
@@ -38,7 +38,7 @@ impl Emu {
     }
 
     /// One worker and jobs of 10 real minutes: the second job stays queued.
-    fn slow() -> Self {
+    pub(super) fn slow() -> Self {
         Self::start(
             Emulator::builder()
                 .workers(1)
@@ -61,7 +61,9 @@ impl Emu {
 
     /// The same, as a child process with piped stdout (for Ctrl-C tests).
     pub(super) fn spawn(&self, dir: &Path, args: &[&str]) -> Child {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("happyhorse"))
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("happyhorse"));
+        isolate_state(&mut command, dir);
+        command
             .env_remove("RUNCOMFY_BASE_URL")
             .env("RUNCOMFY_API_TOKEN", "test-token")
             .env("NO_COLOR", "1")
@@ -84,7 +86,7 @@ impl Drop for Emu {
     }
 }
 
-fn horse() -> String {
+pub(super) fn horse() -> String {
     horse_png().display().to_string()
 }
 
@@ -358,10 +360,13 @@ fn a_failing_job_exits_10_with_the_service_error() {
         last["error"].is_object(),
         "the service's error object, verbatim: {last}"
     );
-    assert!(
-        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
-        "nothing saved"
-    );
+    // Nothing saved (the test's own ledger aside).
+    let saved: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| !name.to_string_lossy().starts_with(".test-ledger"))
+        .collect();
+    assert!(saved.is_empty(), "nothing saved: {saved:?}");
 }
 
 #[test]
@@ -416,7 +421,10 @@ fn insufficient_balance_exits_77_and_creates_no_job() {
 }
 
 /// Reads NDJSON events from the child until one named `name`; returns them all.
-fn read_until(child: &mut Child, name: &str) -> (BufReader<std::process::ChildStdout>, Vec<Value>) {
+pub(super) fn read_until(
+    child: &mut Child,
+    name: &str,
+) -> (BufReader<std::process::ChildStdout>, Vec<Value>) {
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut seen = Vec::new();
     let mut line = String::new();
@@ -434,21 +442,27 @@ fn read_until(child: &mut Child, name: &str) -> (BufReader<std::process::ChildSt
 }
 
 pub(super) fn interrupt(child: &Child) {
+    send_signal(child, "INT");
+}
+
+/// Sends `SIG<name>` to `child` (`INT`, `TERM`, `HUP`, `KILL`).
+pub(super) fn send_signal(child: &Child, name: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
 }
 
-fn rest(mut reader: BufReader<std::process::ChildStdout>) -> Vec<Value> {
+pub(super) fn rest(mut reader: BufReader<std::process::ChildStdout>) -> Vec<Value> {
     let mut text = String::new();
     std::io::Read::read_to_string(&mut reader, &mut text).unwrap();
     events(text.as_bytes())
 }
 
+/// Ctrl-C, and SIGTERM with its own exit code, while the job waits in the queue: cancelled.
 #[test]
-fn ctrl_c_while_queued_cancels_the_job() {
+fn ctrl_c_or_sigterm_while_queued_cancels_the_job() {
     let emu = Emu::slow();
     let dir = tempfile::tempdir().unwrap();
     // Occupy the only worker.
@@ -459,70 +473,77 @@ fn ctrl_c_while_queued_cancels_the_job() {
         .unwrap();
     assert!(first.status.success());
 
-    let mut child = emu.spawn(
-        dir.path(),
-        &[
-            "--json",
-            "run",
-            "--poll-interval",
-            "50ms",
-            "--image",
-            &horse(),
-            "--prompt",
-            "second",
-        ],
-    );
-    let (reader, seen) = read_until(&mut child, "queued");
-    interrupt(&child);
-    let after = rest(reader);
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    let last = after.last().unwrap();
-    assert_eq!(last["event"], "interrupted");
-    assert_eq!(last["cancel"], "cancelled");
-    assert_eq!(last["request_id"], seen[0]["request_id"]);
-    assert_eq!(emu.emulator().stats().jobs.cancelled, 1);
+    for (round, (signal, code)) in [("INT", 130), ("TERM", 143)].into_iter().enumerate() {
+        let prompt = format!("queued {signal}");
+        let mut child = emu.spawn(
+            dir.path(),
+            &[
+                "--json",
+                "run",
+                "--poll-interval",
+                "50ms",
+                "--image",
+                &horse(),
+                "--prompt",
+                &prompt,
+            ],
+        );
+        let (reader, seen) = read_until(&mut child, "queued");
+        send_signal(&child, signal);
+        let after = rest(reader);
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}");
+        let last = after.last().unwrap();
+        assert_eq!(last["event"], "interrupted");
+        assert_eq!(last["cancel"], "cancelled");
+        assert_eq!(last["request_id"], seen[0]["request_id"]);
+        assert_eq!(emu.emulator().stats().jobs.cancelled, round as u64 + 1);
+    }
 }
 
+/// Ctrl-C, and SIGHUP with its own exit code, while the job runs: it goes on, and the command
+/// says how to resume it.
 #[test]
-fn ctrl_c_while_running_says_it_cannot_cancel_and_how_to_resume() {
-    let emu = Emu::slow();
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = emu.spawn(
-        dir.path(),
-        &[
-            "--json",
-            "run",
-            "--poll-interval",
-            "50ms",
-            "--image",
-            &horse(),
-            "--prompt",
-            "x",
-            "-o",
-            "later.mp4",
-        ],
-    );
-    let (reader, seen) = read_until(&mut child, "running");
-    interrupt(&child);
-    let after = rest(reader);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130));
-    let id = seen[0]["request_id"].as_str().unwrap();
-    let last = after.last().unwrap();
-    assert_eq!(last["event"], "interrupted");
-    assert_eq!(last["cancel"], "too_late");
-    assert_eq!(last["resume"], format!("happyhorse wait {id} -o later.mp4"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("cannot be cancelled") && stderr.contains("happyhorse wait"),
-        "{stderr}"
-    );
-    assert_eq!(
-        emu.emulator().stats().jobs.in_progress,
-        1,
-        "the job goes on"
-    );
+fn ctrl_c_or_sighup_while_running_says_it_cannot_cancel_and_how_to_resume() {
+    for (signal, code) in [("INT", 130), ("HUP", 129)] {
+        let emu = Emu::slow();
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = emu.spawn(
+            dir.path(),
+            &[
+                "--json",
+                "run",
+                "--poll-interval",
+                "50ms",
+                "--image",
+                &horse(),
+                "--prompt",
+                "x",
+                "-o",
+                "later.mp4",
+            ],
+        );
+        let (reader, seen) = read_until(&mut child, "running");
+        send_signal(&child, signal);
+        let after = rest(reader);
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(code), "SIG{signal}");
+        let id = seen[0]["request_id"].as_str().unwrap();
+        let last = after.last().unwrap();
+        assert_eq!(last["event"], "interrupted");
+        assert_eq!(last["cancel"], "too_late");
+        assert_eq!(last["resume"], format!("happyhorse wait {id} -o later.mp4"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("cannot be cancelled") && stderr.contains("happyhorse wait"),
+            "{stderr}"
+        );
+        assert_eq!(
+            emu.emulator().stats().jobs.in_progress,
+            1,
+            "the job goes on"
+        );
+    }
 }
 
 #[test]
