@@ -4,6 +4,7 @@ mod common;
 mod forced_exit;
 mod help;
 mod hostile_input;
+mod hostile_server;
 mod jobs;
 mod journal_recovery;
 mod kill;
