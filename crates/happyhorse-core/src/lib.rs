@@ -16,6 +16,8 @@
 //!   ([`vocabulary::output_files`]) — mapped to [`vocabulary::JobState`], [`CancelVerdict`] and [`Error`].
 //! - [`oneshot`]: status, result, cancel and catalogue calls outside a job, read the same way and
 //!   retried by the same rule ([`oneshot::Call`]).
+//! - [`media`]: whether a file's own structure shows it complete (MP4/MOV boxes, image endings),
+//!   read through any `Read + Seek` the caller opens.
 //!
 //! The lifecycle, the mapping table and the policies' defaults are explained in
 //! `docs/lifecycle.md`.
@@ -28,6 +30,7 @@ mod config;
 mod error;
 mod event;
 mod job;
+pub mod media;
 pub mod oneshot;
 mod outcome;
 mod policy;
