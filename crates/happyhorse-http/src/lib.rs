@@ -70,7 +70,10 @@ pub use batch::{
 };
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
 pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
-pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
+pub use download::{
+    DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, MAX_REDIRECTS, MediaFormat, Progress,
+    ProgressFn, Proof, StallGuard,
+};
 pub use error::{Error, ErrorKind};
 pub use happyhorse_core::oneshot::{ResultReport, StatusReport};
 pub use happyhorse_core::validate::{InputError, InputErrors};
