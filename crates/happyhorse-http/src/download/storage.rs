@@ -77,3 +77,26 @@ fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, Error> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_never_downgrade_to_plain_http_or_leave_http() {
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        let https = url("https://storage.example/a.mp4");
+        let http = url("http://127.0.0.1:9/a.mp4");
+        assert_eq!(
+            refused_redirect(Some(&https), &url("https://cdn.example/a")),
+            None
+        );
+        assert_eq!(
+            refused_redirect(Some(&http), &url("http://127.0.0.1:8/a")),
+            None
+        );
+        assert!(refused_redirect(Some(&https), &url("http://cdn.example/a")).is_some());
+        assert!(refused_redirect(Some(&http), &url("file:///etc/passwd")).is_some());
+        assert!(refused_redirect(Some(&https), &url("ftp://cdn.example/a")).is_some());
+    }
+}
