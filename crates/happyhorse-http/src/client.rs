@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::{
     BASE_URL_ENV_VARS, BaseUrl, DEFAULT_BASE_URL, TOKEN_ENV_VARS, Token, env_first, redact_url,
 };
-use crate::download::{DownloadOptions, DownloadReport, Downloader, storage::StorageClients};
+use crate::download::{DownloadOptions, DownloadReport, Downloader, storage};
 use crate::driver;
 use crate::error::{Error, ErrorKind};
 use crate::outcome::core_error;
@@ -258,12 +258,11 @@ impl ClientBuilder {
             self.connect_timeout,
             self.max_body_bytes,
         )?;
-        let storage = StorageClients::new(self.connect_timeout, self.request_timeout)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 api,
-                storage: storage.fetch,
-                downloads: Downloader::new(storage.download, self.retry_policy.clone()),
+                storage: storage::fetch_client(self.connect_timeout, self.request_timeout)?,
+                downloads: Downloader::new(self.connect_timeout, self.retry_policy.clone()),
                 poll_policy: self.poll_policy,
                 retry_policy: self.retry_policy,
                 preflight_images: self.preflight_images,

@@ -21,7 +21,7 @@ pub(crate) mod storage;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use happyhorse_core::RetryPolicy;
@@ -235,13 +235,27 @@ pub struct DownloadReport {
 
 /// The storage client and the retry policy downloads run under.
 pub(crate) struct Downloader {
-    http: reqwest::Client,
+    connect_timeout: Duration,
+    /// Built at the first download: a client that never downloads never loads its TLS roots.
+    http: OnceLock<reqwest::Client>,
     retry: RetryPolicy,
 }
 
 impl Downloader {
-    pub(crate) fn new(http: reqwest::Client, retry: RetryPolicy) -> Self {
-        Self { http, retry }
+    pub(crate) fn new(connect_timeout: Duration, retry: RetryPolicy) -> Self {
+        Self {
+            connect_timeout,
+            http: OnceLock::new(),
+            retry,
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, Error> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let built = storage::download_client(self.connect_timeout)?;
+        Ok(self.http.get_or_init(|| built))
     }
 
     /// Downloads `url` to `dest`.
@@ -261,7 +275,7 @@ impl Downloader {
         paths.create_dir().await?;
         let deadline = options.deadline_from(Instant::now());
         let mut run = attempt::Run {
-            http: &self.http,
+            http: self.http()?,
             paths: &paths,
             options,
             deadline,

@@ -11,36 +11,33 @@ use crate::error::{Error, ErrorKind};
 
 const USER_AGENT: &str = concat!("happyhorse/", env!("CARGO_PKG_VERSION"));
 
-/// The storage clients: one for downloads, which follow redirects themselves (to count them
-/// across retries), and one for other fetches, which reqwest redirects under the same rules.
-pub(crate) struct StorageClients {
-    /// Never follows a redirect on its own.
-    pub(crate) download: reqwest::Client,
-    /// Follows at most [`MAX_REDIRECTS`](super::MAX_REDIRECTS) redirects per request, never from
-    /// `https` to plain `http`.
-    pub(crate) fetch: reqwest::Client,
+fn base(connect_timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .referer(false)
+        .user_agent(USER_AGENT)
+        // A large file over HTTP/2: let the flow-control window grow with the link.
+        .http2_adaptive_window(true)
 }
 
-impl StorageClients {
-    /// `read_timeout` applies to the fetch client only: downloads have their stall guard.
-    pub(crate) fn new(connect_timeout: Duration, read_timeout: Duration) -> Result<Self, Error> {
-        let base = || {
-            reqwest::Client::builder()
-                .connect_timeout(connect_timeout)
-                .referer(false)
-                .user_agent(USER_AGENT)
-                // A large file over HTTP/2: let the flow-control window grow with the link.
-                .http2_adaptive_window(true)
-        };
-        Ok(Self {
-            download: build(base().redirect(Policy::none()))?,
-            fetch: build(
-                base()
-                    .read_timeout(read_timeout)
-                    .redirect(Policy::custom(follow)),
-            )?,
-        })
-    }
+/// The client for downloads: it never follows a redirect on its own (downloads follow them by
+/// hand, to count them across retries) and has no read timeout (the stall guard replaces it).
+pub(super) fn download_client(connect_timeout: Duration) -> Result<reqwest::Client, Error> {
+    build(base(connect_timeout).redirect(Policy::none()))
+}
+
+/// The client for other storage fetches (remote input images checked before a submit):
+/// at most [`MAX_REDIRECTS`](super::MAX_REDIRECTS) redirects per request, never from `https` to
+/// plain `http`.
+pub(crate) fn fetch_client(
+    connect_timeout: Duration,
+    read_timeout: Duration,
+) -> Result<reqwest::Client, Error> {
+    build(
+        base(connect_timeout)
+            .read_timeout(read_timeout)
+            .redirect(Policy::custom(follow)),
+    )
 }
 
 fn follow(attempt: Attempt<'_>) -> reqwest::redirect::Action {
