@@ -42,6 +42,44 @@ fn meta(dest: &Path) -> PathBuf {
     dest.with_file_name(format!(".{name}.part.json"))
 }
 
+/// Downloads `/v` from `host` to `name` in a fresh folder, with `options`.
+async fn fetch(
+    host: &Stranger,
+    name: &str,
+    options: DownloadOptions,
+) -> (
+    Result<happyhorse_http::DownloadReport, happyhorse_http::Error>,
+    PathBuf,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dest(&dir, name);
+    let result = client()
+        .download(&format!("{}/v", host.url), &path, options)
+        .await;
+    (result, path, dir)
+}
+
+/// The whole video's length and an ETag announced, only its first `n` bytes sent, `extra`
+/// headers added.
+fn cut_with_length(n: usize, extra: &[(&str, String)]) -> Answer {
+    let mut headers = vec![
+        ("Content-Length", VIDEO.len().to_string()),
+        ("ETag", ETAG.to_owned()),
+    ];
+    headers.extend_from_slice(extra);
+    Answer::Raw([head("200 OK", &headers), VIDEO[..n].to_vec()].concat())
+}
+
+/// The whole video with its length.
+fn whole() -> Answer {
+    Answer::new(
+        "200 OK",
+        &[("Content-Length", VIDEO.len().to_string())],
+        VIDEO,
+    )
+}
+
 /// The first `n` bytes of the video, sent without a length and then closed.
 fn cut_without_length(n: usize, etag: bool) -> Answer {
     let mut headers = vec![("Content-Type", "video/mp4".to_owned())];
@@ -111,16 +149,8 @@ async fn a_cut_without_a_length_resumes_and_its_boxes_prove_it_whole() {
         _ => rest_from(seen),
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dest(&dir, "horse.mp4");
-    let report = client()
-        .download(
-            &format!("{}/v", host.url),
-            &path,
-            DownloadOptions::default(),
-        )
-        .await
-        .unwrap();
+    let (result, path, _dir) = fetch(&host, "horse.mp4", DownloadOptions::default()).await;
+    let report = result.unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), VIDEO);
     assert_eq!((report.attempts, report.resumed_from), (2, 1000));
     assert_eq!(report.proof.length, Some(VIDEO.len() as u64));
@@ -133,16 +163,8 @@ async fn a_cut_without_a_length_resumes_and_its_boxes_prove_it_whole() {
 #[tokio::test]
 async fn a_whole_video_without_a_length_is_proven_by_its_boxes() {
     let host = Stranger::start(|_, _| cut_without_length(VIDEO.len(), false)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dest(&dir, "horse.mp4");
-    let report = client()
-        .download(
-            &format!("{}/v", host.url),
-            &path,
-            DownloadOptions::default(),
-        )
-        .await
-        .unwrap();
+    let (result, path, _dir) = fetch(&host, "horse.mp4", DownloadOptions::default()).await;
+    let report = result.unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), VIDEO);
     assert_eq!(report.proof.length, None);
     assert_eq!(report.proof.format, Some(MediaFormat::Mp4));
@@ -154,16 +176,8 @@ async fn an_unknown_file_without_a_length_is_proven_only_by_the_hosts_416() {
     // No ETag: nothing can ask the host, so the file stays unproven, after one request.
     let body = blob.clone();
     let host = Stranger::start(move |_, _| Answer::new("200 OK", &[], &body)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dest(&dir, "notes.dat");
-    let err = client()
-        .download(
-            &format!("{}/n", host.url),
-            &path,
-            DownloadOptions::default(),
-        )
-        .await
-        .unwrap_err();
+    let (result, path, _dir) = fetch(&host, "notes.dat", DownloadOptions::default()).await;
+    let err = result.unwrap_err();
     assert!(
         err.to_string().contains("no structure to show it whole"),
         "{err}"
@@ -185,7 +199,7 @@ async fn an_unknown_file_without_a_length_is_proven_only_by_the_hosts_416() {
     .await;
     let report = client()
         .download(
-            &format!("{}/n", host.url),
+            &format!("{}/v", host.url),
             &path,
             DownloadOptions::default(),
         )
@@ -200,19 +214,7 @@ async fn an_unknown_file_without_a_length_is_proven_only_by_the_hosts_416() {
 async fn a_content_range_total_that_changed_starts_the_file_over() {
     let host = Stranger::start(|_, n| match n {
         // The full length announced, half sent.
-        0 => Answer::Raw(
-            [
-                head(
-                    "200 OK",
-                    &[
-                        ("Content-Length", VIDEO.len().to_string()),
-                        ("ETag", ETAG.to_owned()),
-                    ],
-                ),
-                VIDEO[..5000].to_vec(),
-            ]
-            .concat(),
-        ),
+        0 => cut_with_length(5000, &[]),
         // The resume says the file is now 100 bytes longer.
         1 => Answer::new(
             "206 Partial Content",
@@ -222,23 +224,11 @@ async fn a_content_range_total_that_changed_starts_the_file_over() {
             )],
             &[0; 64],
         ),
-        _ => Answer::new(
-            "200 OK",
-            &[("Content-Length", VIDEO.len().to_string())],
-            VIDEO,
-        ),
+        _ => whole(),
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dest(&dir, "horse.mp4");
-    let report = client()
-        .download(
-            &format!("{}/v", host.url),
-            &path,
-            DownloadOptions::default(),
-        )
-        .await
-        .unwrap();
+    let (result, path, _dir) = fetch(&host, "horse.mp4", DownloadOptions::default()).await;
+    let report = result.unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), VIDEO, "spliced bytes");
     assert_eq!((report.attempts, report.resumed_from), (3, 0));
     let seen = host.seen();
@@ -253,36 +243,12 @@ async fn a_content_range_total_that_changed_starts_the_file_over() {
 #[tokio::test]
 async fn a_200_answer_to_a_range_request_replaces_the_partial_file() {
     let host = Stranger::start(|_, n| match n {
-        0 => Answer::Raw(
-            [
-                head(
-                    "200 OK",
-                    &[
-                        ("Content-Length", VIDEO.len().to_string()),
-                        ("ETag", ETAG.to_owned()),
-                    ],
-                ),
-                VIDEO[..7000].to_vec(),
-            ]
-            .concat(),
-        ),
-        _ => Answer::new(
-            "200 OK",
-            &[("Content-Length", VIDEO.len().to_string())],
-            VIDEO,
-        ),
+        0 => cut_with_length(7000, &[]),
+        _ => whole(),
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dest(&dir, "horse.mp4");
-    let report = client()
-        .download(
-            &format!("{}/v", host.url),
-            &path,
-            DownloadOptions::default(),
-        )
-        .await
-        .unwrap();
+    let (result, path, _dir) = fetch(&host, "horse.mp4", DownloadOptions::default()).await;
+    let report = result.unwrap();
     assert_eq!(
         std::fs::read(&path).unwrap(),
         VIDEO,
@@ -306,16 +272,8 @@ async fn an_error_page_answered_with_200_is_not_saved_as_the_video() {
         )
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dest(&dir, "horse.mp4");
-    let err = client()
-        .download(
-            &format!("{}/v", host.url),
-            &path,
-            DownloadOptions::default(),
-        )
-        .await
-        .unwrap_err();
+    let (result, path, _dir) = fetch(&host, "horse.mp4", DownloadOptions::default()).await;
+    let err = result.unwrap_err();
     assert!(
         err.to_string()
             .contains("a video was expected but the file is not an MP4"),
@@ -335,16 +293,8 @@ async fn a_redirect_loop_costs_at_most_max_redirects_plus_one_requests() {
     let host =
         Stranger::start(|_, _| Answer::new("302 Found", &[("Location", "/loop".to_owned())], b""))
             .await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dest(&dir, "horse.mp4");
-    let err = client()
-        .download(
-            &format!("{}/loop", host.url),
-            &path,
-            DownloadOptions::default(),
-        )
-        .await
-        .unwrap_err();
+    let (result, path, _dir) = fetch(&host, "horse.mp4", DownloadOptions::default()).await;
+    let err = result.unwrap_err();
     assert!(
         err.to_string().contains("redirected more than 5 times"),
         "{err}"
@@ -357,20 +307,7 @@ async fn a_redirect_loop_costs_at_most_max_redirects_plus_one_requests() {
 async fn redirects_to_another_host_carry_no_referer_token_or_cookie_and_are_not_repeated() {
     // The file's host cuts the first answer, so the retry shows where it goes.
     let files = Stranger::start(|seen, n| match n {
-        0 => Answer::Raw(
-            [
-                head(
-                    "200 OK",
-                    &[
-                        ("Content-Length", VIDEO.len().to_string()),
-                        ("ETag", ETAG.to_owned()),
-                        ("Set-Cookie", "session=from-files".to_owned()),
-                    ],
-                ),
-                VIDEO[..3000].to_vec(),
-            ]
-            .concat(),
-        ),
+        0 => cut_with_length(3000, &[("Set-Cookie", "session=from-files".to_owned())]),
         _ => rest_from(seen),
     })
     .await;
@@ -475,16 +412,13 @@ async fn a_trickling_host_ends_at_the_deadline_with_a_resumable_part() {
 #[tokio::test(start_paused = true)]
 async fn a_host_that_never_answers_is_cut_by_the_stall_guard() {
     let host = Stranger::start(|_, _| Answer::Silence).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dest(&dir, "horse.mp4");
-    let err = client()
-        .download(
-            &format!("{}/v", host.url),
-            &path,
-            DownloadOptions::default().stall_guard(StallGuard::new(1, Duration::from_secs(5))),
-        )
-        .await
-        .unwrap_err();
+    let (result, path, _dir) = fetch(
+        &host,
+        "horse.mp4",
+        DownloadOptions::default().stall_guard(StallGuard::new(1, Duration::from_secs(5))),
+    )
+    .await;
+    let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(
         err.to_string().contains("sent no answer within 5 s"),
@@ -508,15 +442,7 @@ async fn a_slow_but_steady_host_is_not_taken_for_a_stall() {
         every: Duration::from_millis(50),
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dest(&dir, "slow.bin");
-    let report = client()
-        .download(
-            &format!("{}/v", host.url),
-            &path,
-            DownloadOptions::default(),
-        )
-        .await
-        .unwrap();
+    let (result, path, _dir) = fetch(&host, "slow.bin", DownloadOptions::default()).await;
+    let report = result.unwrap();
     assert_eq!((report.attempts, report.bytes), (1, 60_000));
 }
