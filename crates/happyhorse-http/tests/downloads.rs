@@ -412,7 +412,7 @@ async fn a_trickling_host_ends_at_the_deadline_with_a_resumable_part() {
 #[tokio::test(start_paused = true)]
 async fn a_host_that_never_answers_is_cut_by_the_stall_guard() {
     let host = Stranger::start(|_, _| Answer::Silence).await;
-    let (result, path, _dir) = fetch(
+    let (result, _path, _dir) = fetch(
         &host,
         "horse.mp4",
         DownloadOptions::default().stall_guard(StallGuard::new(1, Duration::from_secs(5))),
@@ -442,7 +442,7 @@ async fn a_slow_but_steady_host_is_not_taken_for_a_stall() {
         every: Duration::from_millis(50),
     })
     .await;
-    let (result, path, _dir) = fetch(&host, "slow.bin", DownloadOptions::default()).await;
+    let (result, _path, _dir) = fetch(&host, "slow.bin", DownloadOptions::default()).await;
     let report = result.unwrap();
     assert_eq!((report.attempts, report.bytes), (1, 60_000));
 }
