@@ -314,6 +314,12 @@ impl Run<'_> {
                 })
             }
             Err(Sealed::Io(what, e)) => Err(io_error(what, &self.paths.part, &e).into()),
+            Err(Sealed::NotAFile) => Err(download_error(format!(
+                "{} is not a regular file (a symlink, a directory or a special file): the download was not put in its place{}",
+                self.paths.dest.display(),
+                self.paths.kept_note().await
+            ))
+            .into()),
             Err(Sealed::Unproven(why)) => {
                 let resumable = self.paths.resumable(self.origin.as_str()).await.is_some();
                 let retry = why.is_retryable()
@@ -409,6 +415,8 @@ impl Run<'_> {
 
 enum Sealed {
     Io(&'static str, std::io::Error),
+    /// Something other than a regular file is at the destination.
+    NotAFile,
     Unproven(happyhorse_core::download::Unproven),
 }
 
@@ -429,6 +437,12 @@ fn seal(
     file.sync_all()
         .map_err(|e| Sealed::Io("syncing the download", e))?;
     drop(file);
+    // A rename would replace a symlink itself, and cannot replace a directory: a download only
+    // ever takes the place of a regular file (or of nothing). The CLI checks before paying; this
+    // covers whatever appeared at the destination since. The partial file stays, resumable.
+    if std::fs::symlink_metadata(dest).is_ok_and(|meta| !meta.file_type().is_file()) {
+        return Err(Sealed::NotAFile);
+    }
     std::fs::rename(part, dest).map_err(|e| Sealed::Io("moving the download into place", e))?;
     // Makes the rename durable (best effort: not every platform can open a folder).
     let dir = match dest.parent() {
