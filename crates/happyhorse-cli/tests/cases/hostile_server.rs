@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::common::{happyhorse, horse_png};
 use super::jobs::interrupt;
-use super::stranger::Stranger;
+use super::stranger::{Stranger, file_body};
 
 const RESULT: &str = "GET /v1/requests/req-1/result";
 const STATUS: &str = "GET /v1/requests/req-1/status";
@@ -62,8 +62,8 @@ fn a_job_reported_in_other_words_or_case_ends_with_its_video() {
     );
     exit(&run, 0);
     assert_eq!(
-        std::fs::read_to_string(dir.path().join("req-1.mp4")).unwrap(),
-        "file v.mp4"
+        std::fs::read(dir.path().join("req-1.mp4")).unwrap(),
+        file_body("v.mp4")
     );
     assert!(
         !text(&run.stderr).contains("does not know"),
@@ -182,8 +182,8 @@ fn an_output_url_with_an_unencoded_space_is_downloaded() {
     let run = cli(&stranger, dir.path(), &["wait", "req-1"]);
     exit(&run, 0);
     assert_eq!(
-        std::fs::read_to_string(dir.path().join("req-1.mp4")).unwrap(),
-        "file my%20clip.mp4"
+        std::fs::read(dir.path().join("req-1.mp4")).unwrap(),
+        file_body("my%20clip.mp4")
     );
 }
 
@@ -360,10 +360,18 @@ fn in_a_batch_one_jobs_extra_files_never_overwrite_another_jobs_video() {
         ],
     );
     exit(&run, 0);
-    let read = |name: &str| std::fs::read_to_string(dir.path().join("out").join(name)).unwrap();
-    assert_eq!(read("shot.mp4"), "file a1.mp4");
-    assert_eq!(read("shot-2.mp4"), "file b.mp4", "job shot-2's own video");
-    assert_eq!(read("shot-3.mp4"), "file a2.mp4", "job shot's second video");
+    let read = |name: &str| std::fs::read(dir.path().join("out").join(name)).unwrap();
+    assert_eq!(read("shot.mp4"), file_body("a1.mp4"));
+    assert_eq!(
+        read("shot-2.mp4"),
+        file_body("b.mp4"),
+        "job shot-2's own video"
+    );
+    assert_eq!(
+        read("shot-3.mp4"),
+        file_body("a2.mp4"),
+        "job shot's second video"
+    );
 }
 
 #[test]
