@@ -116,7 +116,7 @@ fn a_trickling_storage_host_ends_at_the_timeout_with_exit_75_and_a_resumable_par
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("happyhorse wait {ID} -o later.mp4")),
+        stderr.contains(&format!("wait {ID} -o later.mp4")),
         "{stderr}"
     );
     assert!(!dir.path().join("later.mp4").exists());
