@@ -73,7 +73,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
 pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
 pub use download::{
     DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, MAX_REDIRECTS, MediaFormat, Progress,
-    ProgressFn, Proof, StallGuard,
+    ProgressFn, Proof, StallGuard, renamed_by_a_stopped_download,
 };
 pub use error::{Error, ErrorKind};
 pub use happyhorse_core::oneshot::{ResultReport, StatusReport};

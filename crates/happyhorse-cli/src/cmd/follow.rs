@@ -121,11 +121,16 @@ pub(super) async fn follow(
         // A Ctrl-C stops the download (its partial file stays, and resumes) and says how to
         // fetch the rest: the job itself is over and paid for.
         let saving = tokio::select! {
+            // A download that has finished wins over a signal that arrived meanwhile.
+            biased;
             saving = save(session, url, path, deadline, reporter) => Some(saving),
             () = interrupts.recv() => None,
         };
         let Some(saving) = saving else {
             let code = interrupts.exit_code();
+            if let Some((path, bytes)) = saved.first() {
+                recorder.saved(path, *bytes);
+            }
             return Err(interrupted_download(code, &request_id, &saved, resume.as_deref()).into());
         };
         match saving {

@@ -17,6 +17,7 @@
 
 mod attempt;
 mod partial;
+pub use partial::renamed_by_a_stopped_download;
 pub(crate) mod storage;
 mod writer;
 

@@ -108,6 +108,39 @@ impl Paths {
     }
 }
 
+/// Whether `dest` was put in place by a download that was stopped (a signal, a kill) between
+/// its rename and its own bookkeeping: the partial file's description is still beside it, the
+/// partial file itself is gone (it became `dest`), and `dest` is whole — by the size the host
+/// declared, or by its own structure. A caller that recorded `dest` as a job's destination may
+/// then treat it as that job's own file rather than as someone else's (blocking; reads a few
+/// hundred bytes).
+pub fn renamed_by_a_stopped_download(dest: &Path) -> bool {
+    let Ok(paths) = Paths::new(dest) else {
+        return false;
+    };
+    let Ok(meta) = std::fs::read(&paths.meta) else {
+        return false;
+    };
+    let Ok(meta) = serde_json::from_slice::<PartialMeta>(&meta) else {
+        return false;
+    };
+    if std::fs::symlink_metadata(&paths.part).is_ok() {
+        return false;
+    }
+    let Ok(file_meta) = std::fs::symlink_metadata(dest) else {
+        return false;
+    };
+    if !file_meta.file_type().is_file() {
+        return false;
+    }
+    let len = file_meta.len();
+    if meta.total.is_some_and(|total| total == len) {
+        return true;
+    }
+    std::fs::File::open(dest)
+        .is_ok_and(|mut file| happyhorse_core::media::check_whole(&mut file, len).is_ok())
+}
+
 fn dir_of(dest: &Path) -> PathBuf {
     match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
