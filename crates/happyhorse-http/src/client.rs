@@ -12,11 +12,11 @@ use crate::clock::Clock;
 use crate::config::{
     BASE_URL_ENV_VARS, BaseUrl, DEFAULT_BASE_URL, TOKEN_ENV_VARS, Token, env_first, redact_url,
 };
-use crate::download::{self, DownloadOptions, DownloadReport};
+use crate::download::{DownloadOptions, DownloadReport, Downloader, storage};
 use crate::driver;
 use crate::error::{Error, ErrorKind};
 use crate::outcome::core_error;
-use crate::transport::{ApiTransport, Customize, Timeouts, storage_client};
+use crate::transport::{ApiTransport, Customize, Timeouts};
 
 /// The default cap on a JSON answer from the API: far above any real one.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -45,8 +45,10 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) api: ApiTransport,
-    /// For output files and image preflights: never carries the token.
+    /// For image preflights: never carries the token.
     pub(crate) storage: reqwest::Client,
+    /// For output files: never carries the token.
+    pub(crate) downloads: Downloader,
     pub(crate) poll_policy: PollPolicy,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) preflight_images: bool,
@@ -299,11 +301,19 @@ impl ClientBuilder {
             connect: self.connect_timeout,
         };
         let api = ApiTransport::new(base, token, timeouts, self.max_body_bytes, &self.customize)?;
-        let storage = storage_client(timeouts, &self.customize)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 api,
-                storage,
+                storage: storage::fetch_client(
+                    self.connect_timeout,
+                    self.request_timeout,
+                    &self.customize,
+                )?,
+                downloads: Downloader::new(
+                    self.connect_timeout,
+                    self.retry_policy.clone(),
+                    self.customize.clone(),
+                ),
                 poll_policy: self.poll_policy,
                 retry_policy: self.retry_policy,
                 preflight_images: self.preflight_images,
@@ -358,7 +368,7 @@ impl Client {
         path: &std::path::Path,
         options: DownloadOptions,
     ) -> Result<DownloadReport, Error> {
-        download::download(&self.inner.storage, url, path, &options).await
+        self.inner.downloads.download(url, path, &options).await
     }
 
     /// The model catalogue (`GET /v1/models`), read by core: each entry's id, name and price

@@ -12,7 +12,7 @@ use happyhorse_core::{Method, Response, Transmit};
 use crate::config::{BaseUrl, Token};
 use crate::error::{Error, ErrorKind};
 
-/// The user agent of both clients unless the caller's `reqwest-hook` sets another.
+/// The user agent of every client unless the caller's `reqwest-hook` sets another.
 const USER_AGENT: &str = concat!("happyhorse/", env!("CARGO_PKG_VERSION"));
 
 /// How long a request may take.
@@ -22,23 +22,6 @@ pub(crate) struct Timeouts {
     pub(crate) request: Duration,
     /// Opening a connection.
     pub(crate) connect: Duration,
-}
-
-/// The client for output files and image preflights: it follows redirects (storage hosts use
-/// them) and never carries the token — nothing here adds one, whatever the caller's adjustments.
-pub(crate) fn storage_client(
-    timeouts: Timeouts,
-    customize: &Customize,
-) -> Result<reqwest::Client, Error> {
-    let builder = reqwest::Client::builder()
-        .connect_timeout(timeouts.connect)
-        .read_timeout(timeouts.request)
-        .user_agent(USER_AGENT);
-    customize
-        .apply(builder)
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .build()
-        .map_err(|e| build_error("the download client", e))
 }
 
 fn build_error(what: &str, error: reqwest::Error) -> Error {
@@ -63,7 +46,7 @@ pub(crate) type ReqwestHook =
 
 impl Customize {
     #[cfg_attr(not(feature = "reqwest-hook"), allow(clippy::unused_self))]
-    fn apply(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    pub(crate) fn apply(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         #[cfg(feature = "reqwest-hook")]
         if let Some(hook) = &self.hook {
             return hook(builder);

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use futures::StreamExt as _;
-use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle};
+use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle, PollPolicy};
 use happyhorse_types::image_to_video::ImageToVideo;
+use serde_json::json;
 
 use crate::cli::DownloadArgs;
 use crate::exit::{self, Failure};
@@ -28,6 +29,11 @@ pub(super) async fn follow(
     mut interrupted: bool,
     recorder: &Recorder,
 ) -> anyhow::Result<u8> {
+    // `--timeout` (default: the poll policy's 30 minutes) covers the downloads too.
+    let deadline = download
+        .timeout
+        .or(PollPolicy::default().deadline())
+        .map(|timeout| std::time::Instant::now() + timeout);
     let request_id = handle.request_id().to_owned();
     let resume = resume_command(session, &request_id, download);
     interrupts.note_on_forced_exit(match &resume {
@@ -103,6 +109,7 @@ pub(super) async fn follow(
     }
     if download.no_download {
         reporter.succeeded(&output, &urls, &[]);
+        label_emulator_video(session, reporter.output())?;
         reporter.output().result(&urls.join("\n"))?;
         return Ok(exit::OK);
     }
@@ -116,18 +123,28 @@ pub(super) async fn follow(
         // A Ctrl-C stops the download (its partial file stays, and resumes) and says how to
         // fetch the rest: the job itself is over and paid for.
         let saving = tokio::select! {
-            saving = save(session, url, path, reporter) => Some(saving),
+            // A download that has finished wins over a signal that arrived meanwhile.
+            biased;
+            saving = save(session, url, path, deadline, reporter) => Some(saving),
             () = interrupts.recv() => None,
         };
         let Some(saving) = saving else {
             let code = interrupts.exit_code();
+            if let Some((path, bytes)) = saved.first() {
+                recorder.saved(path, *bytes);
+            }
             return Err(interrupted_download(code, &request_id, &saved, resume.as_deref()).into());
         };
         match saving {
             Ok(report) => saved.push(report),
             Err(error) => {
                 let mut failure = exit_http::failure(&error, Some(&request_id));
-                failure.code = exit::DOWNLOAD;
+                // Out of time (the deadline or a stalling host): temporary, and `wait` resumes
+                // the partial file. Anything else is a download failure.
+                failure.code = match error.kind() {
+                    ErrorKind::Timeout => exit::TEMPORARY,
+                    _ => exit::DOWNLOAD,
+                };
                 let done: Vec<String> =
                     saved.iter().map(|(p, _)| p.display().to_string()).collect();
                 if !done.is_empty() {
@@ -149,9 +166,24 @@ pub(super) async fn follow(
         recorder.saved(path, *bytes);
     }
     reporter.succeeded(&output, &urls, &saved);
+    label_emulator_video(session, reporter.output())?;
     let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
     reporter.output().result(&lines.join("\n"))?;
     Ok(exit::OK)
+}
+
+/// With `--emulator`, says (to people and in `--json`) that the video is the emulator's offline
+/// preview, not a generated one; the emulator's result says so too (its `emulator` field).
+fn label_emulator_video(session: &Session, output: crate::output::Output) -> std::io::Result<()> {
+    if !session.is_emulator() {
+        return Ok(());
+    }
+    let note = "this video is an offline preview made by the emulator from your input (its \
+                framing, duration and size, with a camera drift), not a generated video; leave \
+                out --emulator to generate one on RunComfy";
+    output.json_line(&json!({"event": "preview", "preview": true, "note": note}))?;
+    output.note(&format!("note: {note}"));
+    Ok(())
 }
 
 /// A Ctrl-C (or SIGTERM, SIGHUP) during the downloads: what is saved, and how to fetch the rest;
@@ -182,10 +214,14 @@ async fn save(
     session: &Session,
     url: &str,
     path: &std::path::Path,
+    deadline: Option<std::time::Instant>,
     reporter: &mut Reporter,
 ) -> Result<(PathBuf, u64), happyhorse_http::Error> {
     let bar = reporter.download_bar();
     let mut options = DownloadOptions::default();
+    if let Some(deadline) = deadline {
+        options = options.deadline(deadline);
+    }
     if let Some(bar) = bar.clone() {
         options = options.on_progress(move |p| {
             if let Some(total) = p.total {

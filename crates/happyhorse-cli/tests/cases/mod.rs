@@ -3,6 +3,7 @@
 mod bad_input;
 mod batch;
 mod common;
+mod downloads;
 mod forced_exit;
 mod help;
 mod hostile_input;
@@ -13,6 +14,7 @@ mod kill;
 mod ledger;
 mod offline;
 mod paths;
+mod preview;
 mod quirks;
 mod resume;
 mod runcomfy;
