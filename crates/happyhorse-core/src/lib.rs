@@ -55,5 +55,12 @@ pub use request_id::{InvalidRequestId, RequestId};
 pub use transmit::{Method, RequestKind, Response, Transmit, TransmitId};
 pub use vocabulary::CancelVerdict;
 
+/// The service's own error words as [`ApiError`] and [`JobFailure`] carry them (the types are
+/// `happyhorse-types`'), re-exported here so that a client crate can hand them to its users
+/// without naming the service's vocabulary itself: this crate is the one that reads it.
+pub mod carried {
+    pub use happyhorse_types::{ErrorCode, ServiceError};
+}
+
 #[cfg(test)]
 mod tests;

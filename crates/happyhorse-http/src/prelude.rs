@@ -38,4 +38,5 @@ pub use crate::{
     OutputFile, PollPhase, PollPolicy, RequestId, RequestKind, RetryPolicy, RunningOnCancel,
     SubmitUnknown, Throttle, TransportError,
 };
-pub use happyhorse_types::{ErrorCode, Model, ServiceError};
+pub use happyhorse_core::carried::*;
+pub use happyhorse_types::Model;
