@@ -344,8 +344,9 @@ async fn the_suggested_poll_interval_follows_the_time_scale() {
         ),
         (ProcessingTime::Fixed(Duration::from_secs(1)), 1e6, false, 5),
         (
+            // The slowest time scale the emulator takes: a job of 100 000 s, polled at the ceiling.
             ProcessingTime::Fixed(Duration::from_secs(100)),
-            1e-9,
+            0.001,
             false,
             1000,
         ),
