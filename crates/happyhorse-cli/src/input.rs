@@ -16,7 +16,7 @@ use std::path::Path;
 
 use happyhorse_core::validate::{
     IMAGE_MAX_BYTES, InputError, InputErrors, PROMPT_MAX_CHARS, REQUEST_MAX_BYTES, ValidateOptions,
-    check_image_size, check_utf8, is_image_field, shorten, validate_input_with,
+    check_image_size, check_utf8, media_rule, shorten, validate_input_with,
 };
 use happyhorse_http::ImageSource;
 use happyhorse_types::ModelSpec;
@@ -48,7 +48,12 @@ pub(crate) fn assemble_and_validate(
     else {
         return Err(InputErrors::new(errors));
     };
-    failed.extend(inline_local_images(&mut object, Path::new(""), &mut errors));
+    failed.extend(inline_local_media(
+        spec,
+        &mut object,
+        Path::new(""),
+        &mut errors,
+    ));
     let value = Value::Object(object);
     let options = ValidateOptions::default().allow_unknown_fields(args.allow_unknown);
     if let Err(found) = validate_input_with(spec, &value, options) {
@@ -287,17 +292,18 @@ fn library_errors(error: &happyhorse_http::Error, field: &str, value: &str) -> V
     }
 }
 
-/// Inlines every local image named in an image field (a path relative to `base`) as a `data:`
-/// URI, through the library's image pipeline; returns the fields whose file could not be used
-/// (their errors are in `errors`).
-pub(crate) fn inline_local_images(
+/// Inlines every local file named in one of `spec`'s media fields (a path relative to `base`)
+/// as a `data:` URI, through the library's pipeline, by the field's own rule; returns the fields
+/// whose file could not be used (their errors are in `errors`).
+pub(crate) fn inline_local_media(
+    spec: &ModelSpec,
     object: &mut Map<String, Value>,
     base: &Path,
     errors: &mut Vec<InputError>,
 ) -> Vec<String> {
     let mut failed = Vec::new();
     for (field, value) in object.iter_mut() {
-        if !is_image_field(field) {
+        if media_rule(spec, field).is_none() {
             continue;
         }
         let Some(text) = value.as_str() else { continue };
@@ -309,7 +315,7 @@ pub(crate) fn inline_local_images(
         if ImageSource::is_url(text) {
             continue;
         }
-        match ImageSource::Path(base.join(text)).into_field_value_blocking(field) {
+        match ImageSource::Path(base.join(text)).into_value_for_blocking(spec, field) {
             Ok(uri) => *value = Value::String(uri),
             Err(error) => {
                 errors.extend(library_errors(&error, field, text));
@@ -318,6 +324,15 @@ pub(crate) fn inline_local_images(
         }
     }
     failed
+}
+
+/// Every model's short name, for messages: `i2v, t2v, …`.
+pub(crate) fn known_models() -> String {
+    let names: Vec<&str> = happyhorse_types::MODELS
+        .iter()
+        .map(|spec| spec.short_name)
+        .collect();
+    names.join(", ")
 }
 
 /// `--set` and numeric flags: JSON when it parses (`5`, `true`, `"x"`, `{…}`), else the text itself.

@@ -153,7 +153,7 @@ async fn submit(
         )
     })?;
     let mut violations = validation::validate_input(model.spec, &input);
-    let images = images::check_images(&input, app.config.strict_images).await;
+    let images = images::check_images(model.spec, &input, app.config.strict_images).await;
     violations.extend(images.violations);
     if !violations.is_empty() {
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();

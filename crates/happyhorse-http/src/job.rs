@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use happyhorse_core::oneshot::{self, ResultReport, StatusReport};
-use happyhorse_core::validate::{is_image_field, validate_image_ref, validate_input_with};
+use happyhorse_core::validate::{media_rule, validate_input_with, validate_media_ref};
 use happyhorse_core::vocabulary::{OutputFile, output_files};
 use happyhorse_core::{CancelStatus, Event, Job, JobConfig, Outcome, RequestId};
 use happyhorse_types::{Model, ResultResponse};
@@ -255,7 +255,7 @@ impl Client {
         input: &serde_json::Value,
     ) -> Result<JobHandle<M>, Error> {
         validate_input_with(M::SPEC, input, self.inner.validate)?;
-        self.preflight(input).await?;
+        self.preflight(M::SPEC, input).await?;
         let body = serde_json::to_vec(input)
             .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?;
         // The intent is in the ledger (when there is one) before the submit is sent.
@@ -293,18 +293,28 @@ impl Client {
         }
     }
 
-    /// Fetches and checks remote images first, when configured to.
-    async fn preflight(&self, input: &serde_json::Value) -> Result<(), Error> {
+    /// Fetches and checks remote images first, when configured to (videos are not fetched: a
+    /// download of up to 100 MB before every submit costs more than it saves).
+    async fn preflight(
+        &self,
+        spec: &happyhorse_types::ModelSpec,
+        input: &serde_json::Value,
+    ) -> Result<(), Error> {
         if !self.inner.preflight_images {
             return Ok(());
         }
         let Some(fields) = input.as_object() else {
             return Ok(());
         };
-        for (field, value) in fields.iter().filter(|(f, _)| is_image_field(f)) {
+        for (field, value) in fields {
+            let Some(rule) = media_rule(spec, field) else {
+                continue;
+            };
+            let Some(image) = rule.image() else { continue };
             if let Some(url) = value.as_str().filter(|u| !u.starts_with("data:")) {
-                validate_image_ref(field, url)?;
-                crate::image::preflight(&self.inner.storage, field, url).await?;
+                validate_media_ref(field, rule, url)
+                    .map_err(happyhorse_core::validate::InputErrors::new)?;
+                crate::image::preflight(&self.inner.storage, field, image, url).await?;
             }
         }
         Ok(())

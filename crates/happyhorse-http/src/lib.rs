@@ -13,8 +13,10 @@
 //! - **Batches**: [`Client::run_many`] runs many jobs with bounded concurrency, a shared retry
 //!   quota and a shared `Retry-After` pause ([`Throttle`]), per-job deadlines, a hook that runs
 //!   before each submit (for a journal), and a cancel for the whole batch.
-//! - **Images from anywhere**: [`ImageSource`] — a URL, a local file or bytes; local images are
-//!   checked and sent inline as `data:` URIs.
+//! - **Media from anywhere**: [`MediaSource`] (also named [`ImageSource`]) — a URL, a local file
+//!   or bytes for any model's image or video field, checked by that field's rule from the model's
+//!   `model.json` ([`MediaSource::into_value_for`]) and sent inline as a `data:` URI (up to
+//!   [`INLINE_MAX_BYTES`]; a video is measured without being decoded).
 //! - **Downloads**: [`Client::download`] streams to a partial file beside the destination,
 //!   checks the size, fsyncs and renames atomically, resumes with `Range`, and never sends the
 //!   API token to the storage host.
@@ -61,6 +63,7 @@ mod image;
 mod job;
 #[cfg(feature = "ledger")]
 mod ledger;
+mod media;
 mod outcome;
 mod transport;
 
@@ -73,11 +76,12 @@ pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
 pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
 pub use error::{Error, ErrorKind};
 pub use happyhorse_core::oneshot::{ResultReport, StatusReport};
+pub use happyhorse_core::validate::INLINE_MAX_BYTES;
 pub use happyhorse_core::validate::{InputError, InputErrors};
 pub use happyhorse_core::vocabulary::{Catalogue, JobState, ModelEntry, OutputFile};
 pub use happyhorse_core::{
     CancelStatus, CancelVerdict, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
 };
-pub use image::ImageSource;
+pub use image::{ImageSource, ImageSource as MediaSource};
 pub use job::{CancelResult, EventStream, JobHandle, JobResult};
 pub use secrecy::SecretString;

@@ -46,9 +46,8 @@ pub(super) fn run(args: &ValidateArgs, output: Output) -> anyhow::Result<u8> {
 fn shown(value: &Value) -> Value {
     let mut value = value.clone();
     if let Some(object) = value.as_object_mut() {
-        for (field, v) in object.iter_mut() {
-            if happyhorse_core::validate::is_image_field(field)
-                && let Some(text) = v.as_str()
+        for v in object.values_mut() {
+            if let Some(text) = v.as_str()
                 && text.starts_with("data:")
             {
                 *v = Value::String(happyhorse_core::validate::shorten(text));
