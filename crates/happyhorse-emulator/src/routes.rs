@@ -122,7 +122,7 @@ fn catalog(
         Route::Categories => app.catalog.categories(),
         Route::GetModel(id) => match app.catalog.get(&id) {
             Some(model) => model.entry(true),
-            None => return Err(ApiError::UnknownModel(id)),
+            None => return Err(ApiError::UnknownModelEntry(id)),
         },
         _ => return Err(ApiError::NoRoute(request.uri().path().to_owned())),
     };
@@ -173,6 +173,7 @@ async fn submit(
         owner,
         model_id: model_id.to_owned(),
         cost_usd: model.cost_of(&input),
+        output_seconds: model.output_seconds(&input),
         log: images.log,
     });
     app.auth.remember_submitter(owner);
@@ -310,6 +311,8 @@ fn inspect(app: &App, id: &str) -> Result<Response<EmuBody>, ApiError> {
             "started_at": job.started_at.map(|at| app.clock.timestamp(at)),
             "finished_at": job.finished_at.map(|at| app.clock.timestamp(at)),
             "processing_seconds": job.processing.as_secs_f64(),
+            "output_seconds": job.output_seconds,
+            "cost_usd": job.cost_usd,
             "log": job.log,
         }),
     ))
@@ -327,6 +330,7 @@ fn list_query(query: Option<&str>) -> ListQuery {
     ListQuery {
         search: query::param(query, "search"),
         category: query::param(query, "category"),
+        kind: query::param(query, "kind"),
         include_schema: query::param(query, "include_schema")
             .is_some_and(|v| v == "true" || v == "1"),
         limit: query::param(query, "limit").and_then(|v| v.parse().ok()),
