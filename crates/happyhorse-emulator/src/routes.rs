@@ -299,10 +299,14 @@ fn cancel(app: &App, id: &str, request: &Request<Incoming>) -> Result<Response<E
 
 /// The emulator's own view of a job, whoever owns it, with its log.
 fn inspect(app: &App, id: &str) -> Result<Response<EmuBody>, ApiError> {
-    let job = app.jobs.inspect(id).ok_or(ApiError::NotFound)?;
-    Ok(wire::json_response(
-        StatusCode::OK,
-        &json!({
+    let job = inspection(app, id).ok_or(ApiError::NotFound)?;
+    Ok(wire::json_response(StatusCode::OK, &job))
+}
+
+/// What `GET /__emulator/jobs/{id}` answers: the emulator's own view of a job.
+pub(crate) fn inspection(app: &App, id: &str) -> Option<Value> {
+    let job = app.jobs.inspect(id)?;
+    Some(json!({
             "request_id": job.id,
             "model_id": job.model_id,
             "status": wire::status_word(job.state),
@@ -314,8 +318,7 @@ fn inspect(app: &App, id: &str) -> Result<Response<EmuBody>, ApiError> {
             "output_seconds": job.output_seconds,
             "cost_usd": job.cost_usd,
             "log": job.log,
-        }),
-    ))
+    }))
 }
 
 /// The official clients' id pattern: `^[a-zA-Z0-9_-]{1,128}$`.

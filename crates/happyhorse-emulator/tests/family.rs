@@ -44,7 +44,7 @@ fn input_for(spec: &happyhorse_types::ModelSpec) -> Value {
 #[tokio::test]
 async fn the_catalogue_serves_runcomfys_fields_and_filters() {
     let emulator = Emulator::builder().start().await.unwrap();
-    let client = Client::new(&emulator.base_url());
+    let client = Client::new(emulator.base_url());
     let all = client.get("/v1/models").await.json();
     assert_eq!(all["total"], json!(MODELS.len()));
     for entry in all["models"].as_array().unwrap() {
@@ -116,7 +116,7 @@ async fn the_catalogue_serves_runcomfys_fields_and_filters() {
 #[tokio::test]
 async fn unknown_models_are_refused_as_documented() {
     let emulator = Emulator::builder().start().await.unwrap();
-    let client = Client::new(&emulator.base_url());
+    let client = Client::new(emulator.base_url());
     let submit = client
         .submit_raw(
             "happyhorse/happyhorse-2.0/text-to-video",
@@ -144,7 +144,7 @@ async fn every_model_runs_a_job_priced_by_its_output() {
         .start()
         .await
         .unwrap();
-    let client = Client::new(&emulator.base_url());
+    let client = Client::new(emulator.base_url());
     let mut ids = Vec::new();
     for spec in MODELS {
         let reply = client
@@ -190,7 +190,7 @@ async fn every_model_runs_a_job_priced_by_its_output() {
 #[tokio::test]
 async fn each_model_is_validated_by_its_own_rules() {
     let emulator = Emulator::builder().start().await.unwrap();
-    let client = Client::new(&emulator.base_url());
+    let client = Client::new(emulator.base_url());
     // 350 px passes image-to-video, not reference-to-video (400 px).
     let r2v = json!({"image_url_1": data_uri("image/png", &png(350, 600)), "prompt": "x"});
     let reply = client
@@ -256,7 +256,7 @@ async fn result_timestamps_are_wall_clock_times_at_any_speed() {
         .start()
         .await
         .unwrap();
-    let client = Client::new(&emulator.base_url());
+    let client = Client::new(emulator.base_url());
     let before = time::OffsetDateTime::now_utc();
     let id = client.submit_ok().await;
     client.wait_finished(&id, 500).await;

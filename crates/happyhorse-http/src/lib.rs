@@ -83,5 +83,5 @@ pub use happyhorse_core::{
     CancelStatus, CancelVerdict, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
 };
 pub use image::{ImageSource, ImageSource as MediaSource};
-pub use job::{CancelResult, EventStream, JobHandle, JobResult};
+pub use job::{AnyModel, CancelResult, EventStream, JobHandle, JobModel, JobResult};
 pub use secrecy::SecretString;
