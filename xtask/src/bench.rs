@@ -20,6 +20,7 @@ mod load;
 mod poll;
 mod table;
 mod tools;
+mod videos;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -76,7 +77,7 @@ struct Bench {
 }
 
 /// In the order the document shows them.
-const BENCHES: [Bench; 8] = [
+const BENCHES: [Bench; 9] = [
     Bench {
         name: "poll",
         title: poll::TITLE,
@@ -111,6 +112,11 @@ const BENCHES: [Bench; 8] = [
         name: "images",
         title: images::TITLE,
         run: images::run,
+    },
+    Bench {
+        name: "videos",
+        title: videos::TITLE,
+        run: videos::run,
     },
     Bench {
         name: "flood",
