@@ -11,6 +11,7 @@ mod exit_http;
 mod files;
 mod input;
 mod interrupt;
+mod model_flags;
 mod output;
 mod paths;
 mod read;

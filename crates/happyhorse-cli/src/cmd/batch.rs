@@ -37,16 +37,18 @@ pub(crate) async fn run(
     let target = service::resolve(global, &args.service, args.timeout)?
         .allow_unknown_fields(args.allow_unknown);
     let options = ValidateOptions::default().allow_unknown_fields(args.allow_unknown);
-    let jobs = Arc::new(JobsFile::load(&args.jobs, &SPEC, options).map_err(|e| {
-        Failure::new(
-            exit::NOT_FOUND,
-            format!(
-                "{}: cannot read the jobs file ({})",
-                args.jobs.display(),
-                crate::read::io_reason(&e)
-            ),
-        )
-    })?);
+    let jobs = Arc::new(
+        JobsFile::load(&args.jobs, args.model.unwrap_or(&SPEC), options).map_err(|e| {
+            Failure::new(
+                exit::NOT_FOUND,
+                format!(
+                    "{}: cannot read the jobs file ({})",
+                    args.jobs.display(),
+                    crate::read::io_reason(&e)
+                ),
+            )
+        })?,
+    );
     let mut rows = report_invalid(&jobs, args, output)?;
     let journal_path = args
         .journal

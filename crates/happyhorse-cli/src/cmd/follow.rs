@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use futures::StreamExt as _;
+use happyhorse_http::AnyModel;
 use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle};
-use happyhorse_types::image_to_video::ImageToVideo;
 
 use crate::cli::DownloadArgs;
 use crate::exit::{self, Failure};
@@ -21,7 +21,7 @@ use crate::service::Session;
 /// With `interrupted` set (Ctrl-C came while the submit was in flight) the job is cancelled at once.
 pub(super) async fn follow(
     session: &Session,
-    mut handle: JobHandle<ImageToVideo>,
+    mut handle: JobHandle<AnyModel>,
     download: &DownloadArgs,
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
@@ -205,7 +205,7 @@ fn ended_badly(
 
 /// Ctrl-C: cancel a queued job; a running one cannot be cancelled, so say how to resume. Exit 130.
 async fn interrupt(
-    handle: &mut JobHandle<ImageToVideo>,
+    handle: &mut JobHandle<AnyModel>,
     request_id: &str,
     resume: Option<&str>,
     reporter: &mut Reporter,
