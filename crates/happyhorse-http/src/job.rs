@@ -262,6 +262,7 @@ impl Client {
             .with_poll(self.inner.poll_policy.clone())
             .with_retry(self.inner.retry_policy.clone())
             .with_seed(fastrand::u64(..))
+            .with_include_cost(self.inner.include_cost)
     }
 
     /// Validates `input` against the model's schema (and the rules a schema cannot hold), then

@@ -28,6 +28,9 @@
 //!   only carries core's `Transmit` and `Response`. A succeeded job's [`JobResult::files`] are every
 //!   file of its output, videos first. [`Client::status`], [`Client::result`], [`Client::cancel`]
 //!   and [`Client::models`] are retried like a job's polls.
+//! - **Cost before paying**: [`Client::estimate`] prices a job from the catalogue's base price
+//!   (fetched once per model, reused for [`PRICE_TTL`]) or says why it cannot;
+//!   [`ClientBuilder::include_cost`] asks each job's result for its actual cost.
 //! - **Errors**: one opaque [`Error`] with [`Error::kind`], [`Error::is_retryable`],
 //!   [`Error::status`], [`Error::request_id`], [`Error::submit_may_have_reached_server`],
 //!   [`Error::can_resume`] and [`Error::detail_lines`]; its `source()` chain is core's error.
@@ -65,6 +68,7 @@ mod job;
 mod ledger;
 mod media;
 mod outcome;
+mod price;
 mod transport;
 
 pub use batch::{
@@ -75,6 +79,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
 pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
 pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
 pub use error::{Error, ErrorKind};
+pub use happyhorse_core::cost::Estimate;
 pub use happyhorse_core::oneshot::{ResultReport, StatusReport};
 pub use happyhorse_core::validate::INLINE_MAX_BYTES;
 pub use happyhorse_core::validate::{InputError, InputErrors};
@@ -84,4 +89,5 @@ pub use happyhorse_core::{
 };
 pub use image::{ImageSource, ImageSource as MediaSource};
 pub use job::{AnyModel, CancelResult, EventStream, JobHandle, JobModel, JobResult};
+pub use price::{PRICE_TTL, PRICE_WAIT};
 pub use secrecy::SecretString;
