@@ -320,6 +320,10 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) once: bool,
 
+    /// Refuse (exit 65, nothing submitted) when the estimated cost is above USD (e.g. 2.50), or cannot be estimated
+    #[arg(long, value_name = "USD", value_parser = crate::budget::parse_usd)]
+    pub(crate) max_cost: Option<f64>,
+
     #[command(flatten)]
     pub(crate) service: ServiceArgs,
 }
@@ -329,6 +333,10 @@ pub(crate) struct RunArgs {
 pub(crate) struct SubmitArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
+
+    /// Refuse (exit 65, nothing submitted) when the estimated cost is above USD (e.g. 2.50), or cannot be estimated
+    #[arg(long, value_name = "USD", value_parser = crate::budget::parse_usd)]
+    pub(crate) max_cost: Option<f64>,
 
     #[command(flatten)]
     pub(crate) service: ServiceArgs,
@@ -421,6 +429,10 @@ pub(crate) struct BatchArgs {
     /// The model of the lines without a "model" (a full id or a short name) [default: i2v]
     #[arg(long, value_name = "MODEL", value_parser = parse_model)]
     pub(crate) model: Option<&'static ModelSpec>,
+
+    /// Refuse (exit 65, nothing submitted) when the estimated cost of all the jobs to submit is above USD (e.g. 2.50), or cannot be estimated
+    #[arg(long, value_name = "USD", value_parser = crate::budget::parse_usd)]
+    pub(crate) max_cost: Option<f64>,
 
     /// Replace files already at jobs' outputs that this batch's journal did not write
     #[arg(long)]

@@ -4,6 +4,7 @@
 
 mod batch;
 mod books;
+mod budget;
 mod cli;
 mod cmd;
 mod exit;

@@ -26,8 +26,11 @@ pub const PRICE_WAIT: Duration = Duration::from_secs(15);
 /// kept too, so a batch of a hundred jobs asks a broken catalogue once, not a hundred times).
 #[derive(Default)]
 pub(crate) struct PriceCache {
-    entries: tokio::sync::Mutex<HashMap<String, (Instant, Result<ModelEntry, String>)>>,
+    entries: tokio::sync::Mutex<HashMap<String, Fetched>>,
 }
+
+/// When a price was fetched, and what came: the entry, or why there is none.
+type Fetched = (Instant, Result<ModelEntry, String>);
 
 impl Client {
     /// The catalogue's entry for `model_id`, as [`Client::model`], reused for [`PRICE_TTL`].

@@ -94,7 +94,7 @@ pub(super) async fn follow(
             .into());
     }
     if download.no_download {
-        reporter.succeeded(&output, &urls, &[]);
+        reporter.succeeded(&output, &urls, &[], result.raw.cost);
         reporter.output().result(&urls.join("\n"))?;
         return Ok(exit::OK);
     }
@@ -130,7 +130,7 @@ pub(super) async fn follow(
     if let Some((path, bytes)) = saved.first() {
         recorder.saved(path, *bytes);
     }
-    reporter.succeeded(&output, &urls, &saved);
+    reporter.succeeded(&output, &urls, &saved, result.raw.cost);
     let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
     reporter.output().result(&lines.join("\n"))?;
     Ok(exit::OK)

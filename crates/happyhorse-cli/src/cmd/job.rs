@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::follow::follow;
 use super::ledgered::{self, RunPlan};
 use crate::books::Books;
+use crate::budget::Quote;
 use crate::cli::{
     DownloadArgs, GlobalArgs, JobArgs, ModelsArgs, ModelsCommand, RunArgs, SubmitArgs, WaitArgs,
 };
@@ -58,6 +59,9 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
                     (handle, false, recorder)
                 }
                 RunPlan::Submit => {
+                    let quote = Quote::of(&session.client, [(spec, &body)]).await;
+                    reporter.estimate(&quote);
+                    quote.check(args.max_cost)?;
                     let recorder = Recorder::intent(
                         books.clone(),
                         "run",
@@ -124,6 +128,9 @@ pub(super) async fn submit_command(
     let digest = recorder::digest(spec, &body);
     let outcome = async {
         ledgered::run_plan(&books, spec, &base_url, &digest, false, output)?;
+        let quote = Quote::of(&session.client, [(spec, &body)]).await;
+        output.note(&quote.line());
+        quote.check(args.max_cost)?;
         let recorder =
             Recorder::intent(books.clone(), "submit", spec, &base_url, &digest, None).await;
         let (handle, interrupted) = submit_past_ctrl_c(

@@ -1,6 +1,7 @@
 mod bad_input;
 mod batch;
 mod common;
+mod cost;
 mod forced_exit;
 mod help;
 mod hostile_input;

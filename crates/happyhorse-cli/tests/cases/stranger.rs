@@ -74,6 +74,11 @@ impl Stranger {
         self
     }
 
+    /// Every request received, as `METHOD /path`, in order.
+    pub(super) fn routes(&self) -> Vec<String> {
+        self.hits.lock().unwrap().clone()
+    }
+
     /// How many requests `route` received.
     pub(super) fn hits(&self, route: &str) -> usize {
         self.hits
