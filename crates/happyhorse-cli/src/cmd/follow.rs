@@ -55,6 +55,7 @@ pub(super) async fn follow(
     drop(events);
     if interrupted {
         return interrupt(
+            session,
             &mut handle,
             &request_id,
             resume.as_deref(),
@@ -80,6 +81,13 @@ pub(super) async fn follow(
             )?);
         }
     };
+    // Done and paid for: a forced exit from here on leaves files to fetch, not a job to wait for.
+    interrupts.note_on_forced_exit(match &resume {
+        Some(resume) => format!(
+            "job {request_id} succeeded, but its files were not all saved; download them with: {resume}"
+        ),
+        None => format!("job {request_id} succeeded; its files go with the in-process emulator"),
+    });
     let output = result.output_json().clone();
     let urls: Vec<String> = result.urls().map(str::to_owned).collect();
     if urls.is_empty() {
@@ -105,7 +113,17 @@ pub(super) async fn follow(
     }
     let mut saved: Vec<(PathBuf, u64)> = Vec::new();
     for (url, path) in urls.iter().zip(&paths) {
-        match save(session, url, path, reporter).await {
+        // A Ctrl-C stops the download (its partial file stays, and resumes) and says how to
+        // fetch the rest: the job itself is over and paid for.
+        let saving = tokio::select! {
+            saving = save(session, url, path, reporter) => Some(saving),
+            () = interrupts.recv() => None,
+        };
+        let Some(saving) = saving else {
+            let code = interrupts.exit_code();
+            return Err(interrupted_download(code, &request_id, &saved, resume.as_deref()).into());
+        };
+        match saving {
             Ok(report) => saved.push(report),
             Err(error) => {
                 let mut failure = exit_http::failure(&error, Some(&request_id));
@@ -134,6 +152,29 @@ pub(super) async fn follow(
     let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
     reporter.output().result(&lines.join("\n"))?;
     Ok(exit::OK)
+}
+
+/// A Ctrl-C (or SIGTERM, SIGHUP) during the downloads: what is saved, and how to fetch the rest;
+/// `code` is the signal's exit code.
+fn interrupted_download(
+    code: u8,
+    request_id: &str,
+    saved: &[(PathBuf, u64)],
+    resume: Option<&str>,
+) -> Failure {
+    let mut message = format!(
+        "interrupted while saving the files of job {request_id}, which succeeded (it is paid for)"
+    );
+    if !saved.is_empty() {
+        let done: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
+        message.push_str(&format!("; already saved: {}", done.join(", ")));
+    }
+    let mut failure = Failure::new(code, message).with_request_id(request_id);
+    if let Some(resume) = resume {
+        failure.message = format!("{}; download them with: {resume}", failure.message);
+        failure.extra().resume = Some(resume.to_owned());
+    }
+    failure
 }
 
 /// Downloads one file, with a progress bar on a terminal.
@@ -205,6 +246,7 @@ fn ended_badly(
 
 /// Ctrl-C: cancel a queued job; a running one cannot be cancelled, so say how to resume. Exit 130.
 async fn interrupt(
+    session: &Session,
     handle: &mut JobHandle<AnyModel>,
     request_id: &str,
     resume: Option<&str>,
@@ -219,7 +261,8 @@ async fn interrupt(
     interrupts.note_on_forced_exit(match resume {
         Some(_) => format!(
             "the cancel of job {request_id} was sent but not answered: the job may still run and be billed; \
-             check with: happyhorse status {request_id}"
+             check with: {}",
+            session.command(&["status", request_id])
         ),
         None => format!("job {request_id} stops with the in-process emulator"),
     });
@@ -270,12 +313,16 @@ fn resume_command(session: &Session, request_id: &str, download: &DownloadArgs) 
     if session.is_emulator() {
         return None;
     }
-    let mut command = format!("happyhorse wait {request_id}");
-    if let Some(path) = &download.output {
-        command.push_str(&format!(" -o {}", path.display()));
+    let path = download
+        .output
+        .as_ref()
+        .map(|path| path.to_string_lossy().into_owned());
+    let mut args = vec!["wait", request_id];
+    if let Some(path) = &path {
+        args.extend(["-o", path]);
     }
     if download.no_download {
-        command.push_str(" --no-download");
+        args.push("--no-download");
     }
-    Some(command)
+    Some(session.command(&args))
 }

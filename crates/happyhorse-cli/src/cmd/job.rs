@@ -155,8 +155,10 @@ pub(super) async fn submit_command(
                 exit::GENERIC,
                 format!(
                     "job {id} was created, but its id could not be written to stdout ({}); it is in the job \
-                     ledger (`happyhorse jobs`): follow it with happyhorse wait {id}, or cancel it with happyhorse cancel {id}",
-                    crate::read::io_reason(&error)
+                     ledger (`happyhorse jobs`): follow it with {}, or cancel it with {}",
+                    crate::read::io_reason(&error),
+                    session.command(&["wait", id]),
+                    session.command(&["cancel", id])
                 ),
             )
             .with_request_id(id)
@@ -164,7 +166,8 @@ pub(super) async fn submit_command(
         }
         if interrupted {
             let message = format!(
-                "interrupted: job {id} was created and will run (and be billed) unless cancelled: happyhorse cancel {id}"
+                "interrupted: job {id} was created and will run (and be billed) unless cancelled: {}",
+                session.command(&["cancel", id])
             );
             return Err(Failure::new(interrupts.exit_code(), message)
                 .with_request_id(id)
@@ -484,7 +487,10 @@ async fn submit_past_ctrl_c(
     interrupts.note_on_forced_exit(if session.is_emulator() {
         format!("job {id} stops with the in-process emulator")
     } else {
-        format!("job {id} goes on at the service and may be billed; cancel it with: happyhorse cancel {id}")
+        format!(
+            "job {id} goes on at the service and may be billed; cancel it with: {}",
+            session.command(&["cancel", id])
+        )
     });
     Ok((handle, interrupted))
 }

@@ -114,7 +114,10 @@ fn a_ctrl_c_during_submit_waits_for_the_id_and_says_how_to_cancel() {
     assert!(!id.is_empty(), "the id is printed: {stderr}");
     assert!(
         stderr.contains("waiting for the submit's answer")
-            && stderr.contains(&format!("happyhorse cancel {id}")),
+            && stderr.contains(&format!(
+                "happyhorse --base-url {} cancel {id}",
+                emu.emulator().base_url()
+            )),
         "{stderr}"
     );
     assert_eq!(emu.emulator().stats().submissions_total, 1);

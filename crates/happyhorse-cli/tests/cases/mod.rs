@@ -5,6 +5,7 @@ mod cost;
 mod forced_exit;
 mod help;
 mod hostile_input;
+mod hostile_server;
 mod jobs;
 mod journal_recovery;
 mod kill;

@@ -220,7 +220,7 @@ fn errors_sent_with_http_200_are_errors_and_an_expired_id_is_not_resumed() {
     exit(&run, 66);
     let stderr = text(&run.stderr);
     assert!(
-        !stderr.contains("resume") && !stderr.contains("happyhorse wait"),
+        !stderr.contains("resume") && !stderr.contains("wait req-1"),
         "{stderr}"
     );
 }

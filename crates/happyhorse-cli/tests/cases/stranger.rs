@@ -1,9 +1,10 @@
 //! A stranger: a few dozen lines of hyper answering the way RunComfy's partly documented API may
 //! answer — not our emulator, which agrees with the client by construction. Each route replays
 //! its answers in order, repeating the last; `{base}` in a body becomes the server's own URL, and
-//! `/files/NAME` serves `file NAME` so downloads can be checked byte for byte.
+//! `/files/NAME` serves `file NAME` so downloads can be checked byte for byte. A route can also be
+//! held: counted, then never answered.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +22,7 @@ pub(super) struct Stranger {
     _runtime: tokio::runtime::Runtime,
     routes: Routes,
     hits: Arc<Mutex<Vec<String>>>,
+    held: Arc<Mutex<HashSet<String>>>,
     pub(super) base: String,
 }
 
@@ -33,22 +35,30 @@ impl Stranger {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let routes: Routes = Arc::default();
         let hits: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (served_routes, served_hits, served_base) =
-            (routes.clone(), hits.clone(), base.clone());
+        let held: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let (served_routes, served_hits, served_base, served_held) =
+            (routes.clone(), hits.clone(), base.clone(), held.clone());
         runtime.spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (routes, hits, base) = (
+                let (routes, hits, base, held) = (
                     served_routes.clone(),
                     served_hits.clone(),
                     served_base.clone(),
+                    served_held.clone(),
                 );
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let hold = held.lock().unwrap().contains(&route_of(&request));
                         let answer = answer(&routes, &hits, &base, &request);
-                        async move { Ok::<_, Infallible>(answer) }
+                        async move {
+                            if hold {
+                                std::future::pending::<()>().await;
+                            }
+                            Ok::<_, Infallible>(answer)
+                        }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -60,8 +70,15 @@ impl Stranger {
             _runtime: runtime,
             routes,
             hits,
+            held,
             base,
         }
+    }
+
+    /// `route` ("GET /files/v.mp4") is counted but never answered.
+    pub(super) fn hold(&self, route: &str) -> &Self {
+        self.held.lock().unwrap().insert(route.to_owned());
+        self
     }
 
     /// `route` ("GET /v1/requests/req-1/result") answers `answers` in order, then the last again.
@@ -96,12 +113,7 @@ fn answer(
     base: &str,
     request: &Request<hyper::body::Incoming>,
 ) -> Response<Full<Bytes>> {
-    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-    let route = format!(
-        "{} {}",
-        request.method(),
-        path.split('?').next().unwrap_or(path)
-    );
+    let route = route_of(request);
     hits.lock().unwrap().push(route.clone());
     if let Some(name) = route.strip_prefix("GET /files/") {
         return respond(200, format!("file {name}"));
@@ -116,6 +128,16 @@ fn answer(
         ),
     };
     respond(status, body.replace("{base}", base))
+}
+
+/// "METHOD /path", without the query.
+fn route_of(request: &Request<hyper::body::Incoming>) -> String {
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    format!(
+        "{} {}",
+        request.method(),
+        path.split('?').next().unwrap_or(path)
+    )
 }
 
 fn respond(status: u16, body: String) -> Response<Full<Bytes>> {
