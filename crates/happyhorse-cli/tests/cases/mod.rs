@@ -2,6 +2,7 @@ mod bad_input;
 mod batch;
 mod common;
 mod cost;
+mod family;
 mod forced_exit;
 mod help;
 mod hostile_input;
