@@ -17,6 +17,10 @@
 //! - [`cost`]: a job's cost estimated from the catalogue's price before it is paid for.
 //! - [`oneshot`]: status, result, cancel and catalogue calls outside a job, read the same way and
 //!   retried by the same rule ([`oneshot::Call`]).
+//! - [`download`]: what a storage host's answers mean for a download, and when a downloaded
+//!   file is provably whole (a declared length, its own structure).
+//! - [`media`]: whether a file's own structure shows it complete (MP4/MOV boxes, image endings),
+//!   read through any `Read + Seek` the caller opens.
 //!
 //! The lifecycle, the mapping table and the policies' defaults are explained in
 //! `docs/lifecycle.md`.
@@ -27,9 +31,11 @@
 
 mod config;
 pub mod cost;
+pub mod download;
 mod error;
 mod event;
 mod job;
+pub mod media;
 pub mod oneshot;
 mod outcome;
 mod policy;

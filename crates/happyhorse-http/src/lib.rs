@@ -17,9 +17,10 @@
 //!   or bytes for any model's image or video field, checked by that field's rule from the model's
 //!   `model.json` ([`MediaSource::into_value_for`]) and sent inline as a `data:` URI (up to
 //!   [`INLINE_MAX_BYTES`]; a video is measured without being decoded).
-//! - **Downloads**: [`Client::download`] streams to a partial file beside the destination,
-//!   checks the size, fsyncs and renames atomically, resumes with `Range`, and never sends the
-//!   API token to the storage host.
+//! - **Downloads**: [`Client::download`] streams to a partial file beside the destination and
+//!   renames it into place only when it is provably whole (the declared length, and the MP4's
+//!   own boxes), resumes with `Range`, never hangs ([`StallGuard`], a deadline), and sends no
+//!   token, cookie or `Referer` to the storage host or where it redirects.
 //! - **Security**: the token is a secret (redacted from `Debug`, absent from errors and logs),
 //!   sent only to the API's own origin; plain `http://` is refused for non-loopback hosts while
 //!   a token is configured; JSON answers are size-limited before parsing.
@@ -77,7 +78,10 @@ pub use batch::{
 };
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
 pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
-pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
+pub use download::{
+    DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, MAX_REDIRECTS, MediaFormat, Progress,
+    ProgressFn, Proof, StallGuard, renamed_by_a_stopped_download,
+};
 pub use error::{Error, ErrorKind};
 pub use happyhorse_core::cost::Estimate;
 pub use happyhorse_core::oneshot::{ResultReport, StatusReport};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use futures::StreamExt as _;
 use happyhorse_http::AnyModel;
-use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle};
+use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle, PollPolicy};
 
 use crate::cli::DownloadArgs;
 use crate::exit::{self, Failure};
@@ -28,6 +28,11 @@ pub(super) async fn follow(
     mut interrupted: bool,
     recorder: &Recorder,
 ) -> anyhow::Result<u8> {
+    // `--timeout` (default: the poll policy's 30 minutes) covers the downloads too.
+    let deadline = download
+        .timeout
+        .or(PollPolicy::default().deadline())
+        .map(|timeout| std::time::Instant::now() + timeout);
     let request_id = handle.request_id().to_owned();
     let resume = resume_command(session, &request_id, download);
     interrupts.note_on_forced_exit(match &resume {
@@ -116,18 +121,28 @@ pub(super) async fn follow(
         // A Ctrl-C stops the download (its partial file stays, and resumes) and says how to
         // fetch the rest: the job itself is over and paid for.
         let saving = tokio::select! {
-            saving = save(session, url, path, reporter) => Some(saving),
+            // A download that has finished wins over a signal that arrived meanwhile.
+            biased;
+            saving = save(session, url, path, deadline, reporter) => Some(saving),
             () = interrupts.recv() => None,
         };
         let Some(saving) = saving else {
             let code = interrupts.exit_code();
+            if let Some((path, bytes)) = saved.first() {
+                recorder.saved(path, *bytes);
+            }
             return Err(interrupted_download(code, &request_id, &saved, resume.as_deref()).into());
         };
         match saving {
             Ok(report) => saved.push(report),
             Err(error) => {
                 let mut failure = exit_http::failure(&error, Some(&request_id));
-                failure.code = exit::DOWNLOAD;
+                // Out of time (the deadline or a stalling host): temporary, and `wait` resumes
+                // the partial file. Anything else is a download failure.
+                failure.code = match error.kind() {
+                    ErrorKind::Timeout => exit::TEMPORARY,
+                    _ => exit::DOWNLOAD,
+                };
                 let done: Vec<String> =
                     saved.iter().map(|(p, _)| p.display().to_string()).collect();
                 if !done.is_empty() {
@@ -182,10 +197,14 @@ async fn save(
     session: &Session,
     url: &str,
     path: &std::path::Path,
+    deadline: Option<std::time::Instant>,
     reporter: &mut Reporter,
 ) -> Result<(PathBuf, u64), happyhorse_http::Error> {
     let bar = reporter.download_bar();
     let mut options = DownloadOptions::default();
+    if let Some(deadline) = deadline {
+        options = options.deadline(deadline);
+    }
     if let Some(bar) = bar.clone() {
         options = options.on_progress(move |p| {
             if let Some(total) = p.total {

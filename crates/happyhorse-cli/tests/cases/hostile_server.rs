@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::common::{happyhorse, horse_png};
 use super::jobs::interrupt;
-use super::stranger::Stranger;
+use super::stranger::{Stranger, file_body};
 
 const RESULT: &str = "GET /v1/requests/req-1/result";
 const STATUS: &str = "GET /v1/requests/req-1/status";
@@ -62,8 +62,8 @@ fn a_job_reported_in_other_words_or_case_ends_with_its_video() {
     );
     exit(&run, 0);
     assert_eq!(
-        std::fs::read_to_string(dir.path().join("req-1.mp4")).unwrap(),
-        "file v.mp4"
+        std::fs::read(dir.path().join("req-1.mp4")).unwrap(),
+        file_body("v.mp4")
     );
     assert!(
         !text(&run.stderr).contains("does not know"),
@@ -182,8 +182,8 @@ fn an_output_url_with_an_unencoded_space_is_downloaded() {
     let run = cli(&stranger, dir.path(), &["wait", "req-1"]);
     exit(&run, 0);
     assert_eq!(
-        std::fs::read_to_string(dir.path().join("req-1.mp4")).unwrap(),
-        "file my%20clip.mp4"
+        std::fs::read(dir.path().join("req-1.mp4")).unwrap(),
+        file_body("my%20clip.mp4")
     );
 }
 
@@ -360,10 +360,18 @@ fn in_a_batch_one_jobs_extra_files_never_overwrite_another_jobs_video() {
         ],
     );
     exit(&run, 0);
-    let read = |name: &str| std::fs::read_to_string(dir.path().join("out").join(name)).unwrap();
-    assert_eq!(read("shot.mp4"), "file a1.mp4");
-    assert_eq!(read("shot-2.mp4"), "file b.mp4", "job shot-2's own video");
-    assert_eq!(read("shot-3.mp4"), "file a2.mp4", "job shot's second video");
+    let read = |name: &str| std::fs::read(dir.path().join("out").join(name)).unwrap();
+    assert_eq!(read("shot.mp4"), file_body("a1.mp4"));
+    assert_eq!(
+        read("shot-2.mp4"),
+        file_body("b.mp4"),
+        "job shot-2's own video"
+    );
+    assert_eq!(
+        read("shot-3.mp4"),
+        file_body("a2.mp4"),
+        "job shot's second video"
+    );
 }
 
 #[test]
@@ -395,4 +403,74 @@ fn a_usage_error_echoing_the_users_arguments_cannot_drive_the_terminal() {
         stderr.contains("wat") && !stderr.contains('\u{1b}'),
         "{stderr:?}"
     );
+}
+
+/// A job that succeeded but whose download failed, so the ledger holds `out.mp4` as its
+/// destination, unsaved; then `prepare` puts something at `out.mp4` and `wait --last` resumes.
+fn resume_over(prepare: impl Fn(&Path)) -> (tempfile::TempDir, std::process::Output) {
+    let stranger = Stranger::start();
+    stranger
+        .on(STATUS, &[(200, r#"{"status":"completed"}"#)])
+        .on(RESULT, &[(200, &succeeded_at("{base}/gone/v.mp4"))]);
+    let dir = tempfile::tempdir().unwrap();
+    let first = cli(&stranger, dir.path(), &["wait", "req-1", "-o", "out.mp4"]);
+    assert_ne!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(!dir.path().join("out.mp4").exists());
+    stranger.on(RESULT, &[(200, &succeeded_at("{base}/files/v.mp4"))]);
+    prepare(dir.path());
+    let resumed = cli(&stranger, dir.path(), &["wait", "--last"]);
+    (dir, resumed)
+}
+
+fn succeeded_at(url: &str) -> String {
+    format!(r#"{{"status":"succeeded","output":{{"video":"{url}"}}}}"#)
+}
+
+#[test]
+fn a_video_renamed_into_place_just_before_a_kill_is_the_jobs_own_on_resume() {
+    let earlier = file_body("earlier.mp4");
+    let leftovers = |dir: &Path, part: bool| {
+        std::fs::write(dir.join("out.mp4"), &earlier).unwrap();
+        std::fs::write(
+            dir.join(".out.mp4.part.json"),
+            r#"{"url":"http://127.0.0.1:9/files/v.mp4","etag":null,"total":null}"#,
+        )
+        .unwrap();
+        if part {
+            std::fs::write(dir.join(".out.mp4.part"), b"half").unwrap();
+        }
+    };
+
+    // Killed between the rename and the ledger's record: the description of the partial file
+    // remains, the partial file became out.mp4. Resuming downloads again over it.
+    let (dir, resumed) = resume_over(|dir| leftovers(dir, false));
+    exit(&resumed, 0);
+    assert_eq!(
+        std::fs::read(dir.path().join("out.mp4")).unwrap(),
+        file_body("v.mp4")
+    );
+
+    // A partial file still there: out.mp4 is not what the download renamed, so it is refused.
+    let (dir, resumed) = resume_over(|dir| leftovers(dir, true));
+    exit(&resumed, 73);
+    assert_eq!(std::fs::read(dir.path().join("out.mp4")).unwrap(), earlier);
+
+    // The user's own file, with no leftovers of a download: refused, untouched.
+    let (dir, resumed) = resume_over(|dir| std::fs::write(dir.join("out.mp4"), &earlier).unwrap());
+    exit(&resumed, 73);
+    assert!(
+        text(&resumed.stderr).contains("already there"),
+        "{}",
+        text(&resumed.stderr)
+    );
+    assert_eq!(std::fs::read(dir.path().join("out.mp4")).unwrap(), earlier);
+
+    // Leftovers beside a file that is not whole (cut short): refused, untouched.
+    let cut = &earlier[..earlier.len() - 3];
+    let (dir, resumed) = resume_over(|dir| {
+        leftovers(dir, false);
+        std::fs::write(dir.join("out.mp4"), cut).unwrap();
+    });
+    exit(&resumed, 73);
+    assert_eq!(std::fs::read(dir.path().join("out.mp4")).unwrap(), cut);
 }

@@ -2,6 +2,7 @@ mod bad_input;
 mod batch;
 mod common;
 mod cost;
+mod downloads;
 mod family;
 mod forced_exit;
 mod help;
