@@ -110,9 +110,8 @@ pub fn estimate(spec: &ModelSpec, input: &Value, entry: Option<&ModelEntry>) -> 
 /// A price unit as its two known names, read liberally (`"Second"`, `"per second"`, `"sec"`,
 /// `"outputs"`); anything else as sent.
 fn unit(sent: &str) -> &str {
-    let word = sent.trim();
-    let word = word.strip_prefix("per ").unwrap_or(word).trim();
-    match word.to_ascii_lowercase().as_str() {
+    let word = sent.trim().to_ascii_lowercase();
+    match word.strip_prefix("per ").unwrap_or(&word).trim() {
         "second" | "seconds" | "sec" | "s" => "second",
         "output" | "outputs" | "video" | "run" => "output",
         _ => sent,
