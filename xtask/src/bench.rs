@@ -18,6 +18,7 @@ mod http;
 mod images;
 mod load;
 mod poll;
+mod preview;
 mod table;
 mod tools;
 mod videos;
@@ -77,7 +78,7 @@ struct Bench {
 }
 
 /// In the order the document shows them.
-const BENCHES: [Bench; 9] = [
+const BENCHES: [Bench; 10] = [
     Bench {
         name: "poll",
         title: poll::TITLE,
@@ -122,6 +123,11 @@ const BENCHES: [Bench; 9] = [
         name: "flood",
         title: flood::TITLE,
         run: flood::run,
+    },
+    Bench {
+        name: "preview",
+        title: preview::TITLE,
+        run: preview::run,
     },
 ];
 

@@ -3,6 +3,7 @@
 //! reached from here, so they are accepted unchecked (and the job's log says so) or, in strict
 //! mode, rejected.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -29,6 +30,8 @@ pub(crate) struct ImageReport {
     pub(crate) violations: Vec<Violation>,
     /// Notes for the job's log (images accepted unchecked).
     pub(crate) log: Vec<String>,
+    /// The images that were fetched and passed the checks, by field (for the preview).
+    pub(crate) fetched: HashMap<String, Bytes>,
 }
 
 /// Fetches and checks every media URL of `input` that can be fetched from here; `data:` URIs
@@ -62,9 +65,14 @@ async fn check_url(
         .filter(|uri| uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback));
     if let Some(uri) = loopback_http {
         match fetch(uri).await {
-            Ok(bytes) => report
-                .violations
-                .extend(validation::check_media(field, rule, &bytes)),
+            Ok(bytes) => {
+                let broken = validation::check_media(field, rule, &bytes);
+                if broken.is_empty() {
+                    report.fetched.insert(field.to_owned(), bytes);
+                } else {
+                    report.violations.extend(broken);
+                }
+            }
             Err(reason) => report.violations.push(Violation::new(
                 field,
                 &format!("{}_fetch", rule.kind()),

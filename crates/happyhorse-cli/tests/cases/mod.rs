@@ -14,6 +14,7 @@ mod kill;
 mod ledger;
 mod offline;
 mod paths;
+mod preview;
 mod quirks;
 mod resume;
 mod secrets;
