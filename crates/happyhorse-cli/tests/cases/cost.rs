@@ -2,8 +2,6 @@
 //! price, `--max-cost` refuses above it (or when it cannot be made) with nothing submitted —
 //! counted by a stranger that records every request — and the job's actual cost is shown after.
 
-use std::path::Path;
-
 use serde_json::Value;
 
 use super::common::{happyhorse, horse_png};
@@ -12,15 +10,6 @@ use super::stranger::Stranger;
 
 const SUBMIT: &str = "POST /v1/models/happyhorse/happyhorse-1.0/image-to-video";
 const PRICE: &str = "GET /v1/models/happyhorse/happyhorse-1.0/image-to-video";
-
-fn cli(stranger: &Stranger, dir: &Path, args: &[&str]) -> std::process::Output {
-    happyhorse(dir)
-        .env("RUNCOMFY_API_TOKEN", "test-token")
-        .args(["--base-url", &stranger.base])
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -58,7 +47,7 @@ fn max_cost_refuses_run_and_submit_above_the_estimate_with_nothing_submitted() {
             "--max-cost",
             "$0.99",
         ];
-        let refused = cli(&stranger, dir.path(), &args);
+        let refused = stranger.cli(dir.path(), &args);
         let stderr = text(&refused.stderr);
         assert_eq!(refused.status.code(), Some(65), "{stderr}");
         assert!(
@@ -93,8 +82,7 @@ fn max_cost_refuses_when_the_price_is_unknown_and_bad_input_sends_nothing_at_all
     stranger.on(SUBMIT, &[(200, r#"{"request_id":"req-1"}"#)]);
     let dir = tempfile::tempdir().unwrap();
     let image = horse_png().display().to_string();
-    let unknown = cli(
-        &stranger,
+    let unknown = stranger.cli(
         dir.path(),
         &[
             "run",
@@ -115,8 +103,7 @@ fn max_cost_refuses_when_the_price_is_unknown_and_bad_input_sends_nothing_at_all
     assert_eq!(stranger.hits(SUBMIT), 0);
 
     let before = stranger.routes().len();
-    let invalid = cli(
-        &stranger,
+    let invalid = stranger.cli(
         dir.path(),
         &[
             "run",
@@ -159,7 +146,7 @@ fn max_cost_refuses_a_whole_batch_above_the_sum_before_any_submit() {
         "--max-cost",
         "2.99",
     ];
-    let refused = cli(&stranger, dir.path(), &args);
+    let refused = stranger.cli(dir.path(), &args);
     let stderr = text(&refused.stderr);
     assert_eq!(refused.status.code(), Some(65), "{stderr}");
     assert!(
@@ -177,7 +164,7 @@ fn max_cost_refuses_a_whole_batch_above_the_sum_before_any_submit() {
     let mut json_args = vec!["--json"];
     json_args.extend(&args[..args.len() - 1]);
     json_args.push("3");
-    let within = cli(&stranger, dir.path(), &json_args);
+    let within = stranger.cli(dir.path(), &json_args);
     let estimate: Value = text(&within.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
