@@ -17,6 +17,8 @@ pub(crate) struct Reporter {
     request_id: Option<String>,
     spinner: Option<ProgressBar>,
     last_queue_position: Option<Option<u64>>,
+    /// The estimate shown before the submit, for the `submitted` event.
+    estimate: Option<Value>,
 }
 
 impl Reporter {
@@ -28,6 +30,7 @@ impl Reporter {
             request_id: None,
             spinner: None,
             last_queue_position: None,
+            estimate: None,
         }
     }
 
@@ -85,9 +88,20 @@ impl Reporter {
     /// The job exists: its id, at once.
     pub(crate) fn submitted(&mut self, request_id: &str, model_id: &str) {
         self.request_id = Some(request_id.to_owned());
-        self.emit("submitted", json!({"model_id": model_id}));
+        let estimate = self.estimate.take();
+        self.emit(
+            "submitted",
+            json!({"model_id": model_id, "estimate": estimate}),
+        );
         let id = self.output.paint(request_id, Paint::Bold);
         self.say(&format!("submitted: request id {id}"));
+    }
+
+    /// What the job about to be submitted is estimated to cost: a line now; with `--json`, the
+    /// `submitted` event carries it (the first event stays the one with the request id).
+    pub(crate) fn estimate(&mut self, quote: &crate::budget::Quote) {
+        self.estimate = Some(quote.json());
+        self.say(&quote.line());
     }
 
     /// Following an existing job (`wait`).
@@ -157,7 +171,13 @@ impl Reporter {
 
     /// The job succeeded: its files' URLs, and each file saved with its size (none with
     /// `--no-download`).
-    pub(crate) fn succeeded(&mut self, output: &Value, urls: &[String], saved: &[(PathBuf, u64)]) {
+    pub(crate) fn succeeded(
+        &mut self,
+        output: &Value,
+        urls: &[String],
+        saved: &[(PathBuf, u64)],
+        cost: Option<f64>,
+    ) {
         self.stop_spinner();
         let paths: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
         let bytes: u64 = saved.iter().map(|(_, b)| b).sum();
@@ -169,10 +189,14 @@ impl Reporter {
                 "urls": urls,
                 "saved": paths,
                 "bytes": (!saved.is_empty()).then_some(bytes),
+                "cost_usd": cost,
             }),
         );
         let done = self.output.paint("succeeded", Paint::Green);
         let elapsed = self.started.elapsed().as_secs_f64();
+        if let Some(cost) = cost {
+            self.say(&format!("cost: ${cost:.2} (the service's own figure)"));
+        }
         match saved {
             [] => self.say(&format!("{done} in {elapsed:.1}s")),
             [(path, bytes)] => self.say(&format!(

@@ -12,30 +12,38 @@ use std::time::Duration;
 
 use futures::Stream;
 use happyhorse_core::{Event, Outcome, Throttle};
-use happyhorse_types::Model;
+use happyhorse_types::{Model, ModelSpec};
 use tokio::sync::{mpsc, watch};
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind};
-use crate::job::JobResult;
+use crate::job::{AnyModel, JobModel, JobResult};
 
 /// One job of a batch: a new input to submit, or a job submitted earlier to follow again.
 ///
 /// `I` is the model's typed input for [`Client::run_many`] (`BatchJob<ImageToVideoInput>`), or
-/// raw JSON — the default — for [`Client::run_many_json`].
+/// raw JSON — the default — for [`Client::run_many_json`] and [`Client::run_many_any`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchJob<I = serde_json::Value> {
-    /// Validate this input and submit it.
+    /// Validate this input and submit it to the batch's model ([`Client::run_many`],
+    /// [`Client::run_many_json`]; a batch of [`Client::run_many_any`] has no model of its own,
+    /// so there it ends as [`ErrorKind::InvalidInput`] with nothing sent).
     Submit(I),
+    /// Validate this input object by this model's rules and submit it to that model: how a batch
+    /// of [`Client::run_many_any`] mixes models. Any batch accepts it, but in a typed batch the
+    /// result's typed `output` is `None` when that model's output is not the batch's.
+    SubmitTo(&'static ModelSpec, serde_json::Value),
     /// Follow the job with this request id (submitted earlier, e.g. by a run that crashed).
     Resume(String),
 }
 
 impl<I> BatchJob<I> {
-    /// The same job with its input converted by `f` (a resume is unchanged).
+    /// The same job with its input converted by `f` (a [`SubmitTo`](Self::SubmitTo) or a resume
+    /// is unchanged).
     pub fn map_input<J>(self, f: impl FnOnce(I) -> J) -> BatchJob<J> {
         match self {
             Self::Submit(input) => BatchJob::Submit(f(input)),
+            Self::SubmitTo(spec, input) => BatchJob::SubmitTo(spec, input),
             Self::Resume(id) => BatchJob::Resume(id),
         }
     }
@@ -201,7 +209,7 @@ impl NextStep {
 /// How one job of a batch ended.
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct BatchItem<M: Model> {
+pub struct BatchItem<M: JobModel> {
     /// The job's position in the list given to [`Client::run_many`].
     pub index: usize,
     /// The job's id, when one exists.
@@ -217,7 +225,7 @@ pub struct BatchItem<M: Model> {
 /// What a batch reports, job by job.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum BatchEvent<M: Model> {
+pub enum BatchEvent<M: JobModel> {
     /// Job `index` was admitted: its submit (or resume) starts now.
     Started {
         /// The job's position.
@@ -237,25 +245,26 @@ pub enum BatchEvent<M: Model> {
 /// A running batch: a [`Stream`] of [`BatchEvent`]s that ends after every job's
 /// [`BatchEvent::Finished`]. Dropping it stops following the jobs (they are never cancelled
 /// behind the caller's back) and starts no new ones.
-pub struct Batch<M: Model> {
+pub struct Batch<M: JobModel> {
     events: mpsc::Receiver<BatchEvent<M>>,
     cancel: BatchCanceller,
+    model: &'static str,
 }
 
-impl<M: Model> std::fmt::Debug for Batch<M> {
+impl<M: JobModel> std::fmt::Debug for Batch<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batch").field("model", &M::SPEC.id).finish()
+        f.debug_struct("Batch").field("model", &self.model).finish()
     }
 }
 
-impl<M: Model> Batch<M> {
+impl<M: JobModel> Batch<M> {
     /// A handle that cancels the batch from anywhere (a Ctrl-C handler, another task).
     pub fn canceller(&self) -> BatchCanceller {
         self.cancel.clone()
     }
 }
 
-impl<M: Model> Stream for Batch<M> {
+impl<M: JobModel> Stream for Batch<M> {
     type Item = BatchEvent<M>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -326,7 +335,7 @@ impl Client {
                     .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))
             })
         });
-        self.start_batch(jobs, options)
+        self.start_batch(Some(M::SPEC), M::SPEC.id, jobs, options)
     }
 
     /// Like [`run_many`](Self::run_many), for inputs held as raw JSON objects (as a jobs file
@@ -336,24 +345,62 @@ impl Client {
         jobs: impl IntoIterator<Item = BatchJob, IntoIter: Send + 'static>,
         options: BatchOptions,
     ) -> Batch<M> {
-        self.start_batch(jobs.into_iter().map(|job| job.map_input(Ok)), options)
+        let jobs = jobs.into_iter().map(|job| job.map_input(Ok));
+        self.start_batch(Some(M::SPEC), M::SPEC.id, jobs, options)
     }
 
-    fn start_batch<M: Model>(
+    /// Like [`run_many`](Self::run_many), for jobs of models chosen at run time: each job is a
+    /// [`BatchJob::SubmitTo`] naming its model (or a [`BatchJob::Resume`]); a plain
+    /// [`BatchJob::Submit`] names none and ends as [`ErrorKind::InvalidInput`](crate::ErrorKind)
+    /// with nothing sent. Results carry the output as JSON.
+    ///
+    /// ```no_run
+    /// use happyhorse_http::{BatchJob, BatchOptions, Client};
+    /// use happyhorse_types::find_model;
+    /// use serde_json::json;
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::from_env()?;
+    /// let (t2v, i2v) = (find_model("t2v").unwrap(), find_model("1.1/i2v").unwrap());
+    /// let jobs = vec![
+    ///     BatchJob::SubmitTo(t2v, json!({"prompt": "A foal takes its first steps", "aspect_ratio": "9:16"})),
+    ///     BatchJob::SubmitTo(i2v, json!({"image_url": "https://example.com/horse.png", "prompt": "The horse trots"})),
+    /// ];
+    /// let batch = client.run_many_any(jobs, BatchOptions::default());
+    /// # drop(batch); Ok(()) }
+    /// ```
+    pub fn run_many_any(
         &self,
+        jobs: impl IntoIterator<Item = BatchJob, IntoIter: Send + 'static>,
+        options: BatchOptions,
+    ) -> Batch<AnyModel> {
+        let jobs = jobs.into_iter().map(|job| job.map_input(Ok));
+        self.start_batch(None, "(any)", jobs, options)
+    }
+
+    fn start_batch<M: JobModel>(
+        &self,
+        default_model: Option<&'static ModelSpec>,
+        label: &'static str,
         jobs: impl Iterator<Item = BatchJob<JsonInput>> + Send + 'static,
         options: BatchOptions,
     ) -> Batch<M> {
         let (events_tx, events_rx) = mpsc::channel(options.channel_capacity);
         let (cancel_tx, cancel_rx) = watch::channel(false);
-        let coordinator =
-            coordinator::Coordinator::<M>::new(self.clone(), options, events_tx, cancel_rx);
+        let coordinator = coordinator::Coordinator::<M>::new(
+            self.clone(),
+            default_model,
+            options,
+            events_tx,
+            cancel_rx,
+        );
         tokio::spawn(coordinator.run(jobs));
         Batch {
             events: events_rx,
             cancel: BatchCanceller {
                 cancel: Arc::new(cancel_tx),
             },
+            model: label,
         }
     }
 }

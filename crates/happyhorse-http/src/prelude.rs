@@ -31,12 +31,12 @@
 pub use futures::StreamExt as _;
 
 pub use crate::{
-    ApiError, ApiErrorKind, Batch, BatchCanceller, BatchEvent, BatchItem, BatchJob, BatchOptions,
-    CancelResult, CancelStatus, CancelVerdict, Client, ClientBuilder, CoreError, DownloadOptions,
-    DownloadReport, Error, ErrorKind, Event, EventStream, ImageSource, InputError, InputErrors,
-    InvalidRequestId, JobCanceller, JobFailure, JobHandle, JobResult, JobState, NextStep, Outcome,
-    OutputFile, PollPhase, PollPolicy, RequestId, RequestKind, RetryPolicy, RunningOnCancel,
-    SubmitUnknown, Throttle, TransportError,
+    AnyModel, ApiError, ApiErrorKind, Batch, BatchCanceller, BatchEvent, BatchItem, BatchJob,
+    BatchOptions, CancelResult, CancelStatus, CancelVerdict, Client, ClientBuilder, CoreError,
+    DownloadOptions, DownloadReport, Error, ErrorKind, Estimate, Event, EventStream, ImageSource,
+    InputError, InputErrors, InvalidRequestId, JobCanceller, JobFailure, JobHandle, JobModel,
+    JobResult, JobState, MediaSource, NextStep, Outcome, OutputFile, PollPhase, PollPolicy,
+    RequestId, RequestKind, RetryPolicy, RunningOnCancel, SubmitUnknown, Throttle, TransportError,
 };
 pub use happyhorse_core::carried::*;
-pub use happyhorse_types::Model;
+pub use happyhorse_types::{Model, ModelSpec};

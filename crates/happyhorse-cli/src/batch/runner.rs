@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures::StreamExt as _;
+use happyhorse_http::AnyModel;
 use happyhorse_http::{
     BatchEvent, BatchItem, BatchJob, BatchOptions, DownloadOptions, Event, NextStep, OutputFile,
     RunningOnCancel,
 };
 use happyhorse_ledger::JobState;
-use happyhorse_types::image_to_video::ImageToVideo;
 use serde_json::json;
 use tokio::sync::{Semaphore, mpsc};
 
@@ -125,14 +125,13 @@ impl<'a> Runner<'a> {
             .map(move |(index, request_id)| match request_id {
                 Some(id) => BatchJob::Resume(id),
                 None => {
-                    let body = bodies.submit_body(&bodies.jobs[index]);
-                    body_link.body(index, &body);
-                    BatchJob::Submit(body)
+                    let job = &bodies.jobs[index];
+                    let body = bodies.submit_body(job);
+                    body_link.body(index, &bodies, &body);
+                    BatchJob::SubmitTo(job.model, body)
                 }
             });
-        let mut batch = self
-            .client
-            .run_many_json::<ImageToVideo>(batch_jobs, options);
+        let mut batch = self.client.run_many_any(batch_jobs, options);
         let canceller = batch.canceller();
         let mut interrupts = Interrupts::install()?;
         // A weak handle: the hook lives as long as the signal task, the journal must not.
@@ -249,7 +248,7 @@ impl<'a> Runner<'a> {
     fn on_finished(
         &self,
         index: usize,
-        item: BatchItem<ImageToVideo>,
+        item: BatchItem<AnyModel>,
         progress: &mut Progress,
     ) -> anyhow::Result<(Row, Vec<OutputFile>)> {
         let job = &self.jobs.jobs[index];

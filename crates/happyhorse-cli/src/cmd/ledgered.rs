@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use happyhorse_ledger::{JobEntry, JobState};
-use happyhorse_types::image_to_video::SPEC;
+use happyhorse_types::ModelSpec;
 
 use crate::books::Books;
 use crate::cli::{DownloadArgs, WaitArgs};
@@ -27,6 +27,7 @@ pub(super) enum RunPlan {
 /// submit's outcome is unknown); without, a one-line note when one was submitted within 24 h.
 pub(super) fn run_plan(
     books: &Books,
+    spec: &ModelSpec,
     base_url: &str,
     digest: &str,
     once: bool,
@@ -37,7 +38,7 @@ pub(super) fn run_plan(
     } else {
         SystemTime::now() - IDENTICAL_NOTE_WINDOW
     };
-    match (earlier(books, &SPEC, base_url, digest, since), once) {
+    match (earlier(books, spec, base_url, digest, since), once) {
         (Earlier::Job(entry), true) => {
             output.note(&format!(
                 "--once: an identical input was submitted {} ago as {}; following it instead of submitting again",
