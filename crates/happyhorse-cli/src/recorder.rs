@@ -23,21 +23,18 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    /// Records the intent to submit `body` to `base_url` (waiting, bounded, for the disk).
-    pub(crate) async fn intent(
-        books: Books,
-        origin: &str,
-        spec: &ModelSpec,
-        base_url: &str,
-        digest: &str,
-        output: Option<&Path>,
-    ) -> Self {
-        let mut intent = Intent::new(origin, spec.id, base_url).input_digest(digest);
-        if let Some(path) = output {
-            intent = intent.output(absolute(path));
-        }
+    /// Records `intent` (waiting, bounded, for the disk).
+    pub(crate) async fn record(books: Books, intent: Intent) -> Self {
         let key = books.intent(intent).await;
         Self { books, key }
+    }
+
+    /// The job whose intent [`Books::claim`] recorded as `key`.
+    pub(crate) fn claimed(books: Books, key: JobKey) -> Self {
+        Self {
+            books,
+            key: Some(key),
+        }
     }
 
     /// The job `request_id`, found in the ledger or added to it as `origin`.
@@ -152,6 +149,22 @@ impl Recorder {
         self.books.write(self.key.as_ref(), |ledger, key| {
             ledger.state(key, state, detail)
         });
+    }
+}
+
+/// The intent to submit an input whose digest is `digest` to `base_url`, its video to go to
+/// `output`.
+pub(crate) fn intent(
+    origin: &str,
+    spec: &ModelSpec,
+    base_url: &str,
+    digest: &str,
+    output: Option<&Path>,
+) -> Intent {
+    let intent = Intent::new(origin, spec.id, base_url).input_digest(digest);
+    match output {
+        Some(path) => intent.output(absolute(path)),
+        None => intent,
     }
 }
 

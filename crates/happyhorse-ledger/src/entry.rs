@@ -236,6 +236,15 @@ impl JobEntry {
     }
 }
 
+/// What [`crate::Ledger::claim`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// No identical input was recorded: the intent now is, under this key.
+    Claimed(JobKey),
+    /// An identical input was recorded before (the most recent such job): nothing was written.
+    Taken(Box<JobEntry>),
+}
+
 /// Which jobs [`crate::Ledger::jobs`] lists.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]

@@ -197,7 +197,7 @@ fn commit(connection: &mut Connection, changes: &[Change]) -> rusqlite::Result<(
     transaction.commit()
 }
 
-fn apply(db: &Connection, change: &Change) -> rusqlite::Result<()> {
+pub(crate) fn apply(db: &Connection, change: &Change) -> rusqlite::Result<()> {
     match change {
         Change::Insert {
             key,

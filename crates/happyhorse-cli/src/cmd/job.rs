@@ -43,34 +43,25 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
     let digest = recorder::digest(&SPEC, &body);
     let mut reporter = Reporter::new(output);
     let outcome = async {
-        let (handle, interrupted, recorder) =
-            match ledgered::run_plan(&books, &base_url, &digest, args.once, output)? {
-                RunPlan::Follow(entry) => {
-                    let id = entry.request_id.clone().unwrap_or_default();
-                    let handle = session
-                        .client
-                        .job::<ImageToVideo>(&id)
-                        .map_err(|e| exit_http::failure(&e, Some(&id)))?;
-                    reporter.resumed(handle.request_id());
-                    let recorder =
-                        Recorder::adopt(books.clone(), "run", &SPEC, &base_url, &id, None);
-                    (handle, false, recorder)
-                }
-                RunPlan::Submit => {
-                    let recorder = Recorder::intent(
-                        books.clone(),
-                        "run",
-                        &SPEC,
-                        &base_url,
-                        &digest,
-                        destination.as_deref(),
-                    )
-                    .await;
-                    let (handle, interrupted) =
-                        submit(&session, &body, &mut reporter, &mut interrupts, &recorder).await?;
-                    (handle, interrupted, recorder)
-                }
-            };
+        let intent = recorder::intent("run", &SPEC, &base_url, &digest, destination.as_deref());
+        let plan = ledgered::run_plan(&books, intent, args.once, &mut interrupts, output).await?;
+        let (handle, interrupted, recorder) = match plan {
+            RunPlan::Follow(entry) => {
+                let id = entry.request_id.clone().unwrap_or_default();
+                let handle = session
+                    .client
+                    .job::<ImageToVideo>(&id)
+                    .map_err(|e| exit_http::failure(&e, Some(&id)))?;
+                reporter.resumed(handle.request_id());
+                let recorder = Recorder::adopt(books.clone(), "run", &SPEC, &base_url, &id, None);
+                (handle, false, recorder)
+            }
+            RunPlan::Submit(recorder) => {
+                let (handle, interrupted) =
+                    submit(&session, &body, &mut reporter, &mut interrupts, &recorder).await?;
+                (handle, interrupted, recorder)
+            }
+        };
         if args.no_wait {
             reporter.output().result(handle.request_id())?;
             return Ok(exit::OK);
@@ -114,9 +105,12 @@ pub(super) async fn submit_command(
     let base_url = session.client.base_url();
     let digest = recorder::digest(&SPEC, &body);
     let outcome = async {
-        ledgered::run_plan(&books, &base_url, &digest, false, output)?;
-        let recorder =
-            Recorder::intent(books.clone(), "submit", &SPEC, &base_url, &digest, None).await;
+        let intent = recorder::intent("submit", &SPEC, &base_url, &digest, None);
+        let RunPlan::Submit(recorder) =
+            ledgered::run_plan(&books, intent, false, &mut interrupts, output).await?
+        else {
+            unreachable!("only --once follows an earlier job")
+        };
         let (handle, interrupted) = submit_past_ctrl_c(
             &session,
             &body,

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use happyhorse_emulator::{Emulator, Endpoint, FaultKind, ProcessingTime};
+use happyhorse_emulator::{Emulator, Endpoint, FaultConfig, FaultKind, ProcessingTime};
 use happyhorse_ledger::{Filter, JobState, Ledger};
 
 use crate::cases::common::ledger_path;
@@ -94,7 +94,9 @@ fn run_once_does_not_pay_again_for_an_input_whose_submit_outcome_is_unknown() {
     let stderr = String::from_utf8_lossy(&once.stderr);
     assert_eq!(once.status.code(), Some(12), "{stderr}");
     assert!(
-        stderr.contains("its answer never came") && stderr.contains("Nothing was sent"),
+        stderr.contains("its id never reached the job ledger")
+            && stderr.contains("Nothing was sent")
+            && stderr.contains("only if it is not"),
         "{stderr}"
     );
     assert_eq!(emu.emulator().stats().submissions_total, 1);
@@ -103,6 +105,70 @@ fn run_once_does_not_pay_again_for_an_input_whose_submit_outcome_is_unknown() {
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("its outcome is unknown"));
     assert_eq!(emu.emulator().stats().submissions_total, 2);
+}
+
+#[test]
+fn a_second_run_once_while_the_first_submits_waits_for_its_id_and_pays_nothing() {
+    // The first submit's answer is held for 4 s after the job is created.
+    let emu = Emu::start(
+        Emulator::builder()
+            .time_scale(1.0)
+            .processing_time(ProcessingTime::Fixed(Duration::from_millis(100)))
+            .faults(FaultConfig {
+                delay: Duration::from_secs(4),
+                ..FaultConfig::default()
+            }),
+    );
+    emu.emulator()
+        .inject_fault(Endpoint::Submit, FaultKind::Delay);
+    let dir = tempfile::tempdir().unwrap();
+    let horse = horse();
+    let args = |output: &'static str| {
+        [
+            "run",
+            "--once",
+            "--poll-interval",
+            "20ms",
+            "--image",
+            &horse,
+            "--prompt",
+            "twins",
+            "-o",
+            output,
+        ]
+        .map(str::to_owned)
+    };
+    let first_args = args("first.mp4");
+    let first_args: Vec<&str> = first_args.iter().map(String::as_str).collect();
+    let first = emu.spawn(dir.path(), &first_args);
+    crate::cases::forced_exit::wait_for("the first submit reached the service", || {
+        emu.emulator().stats().submissions_total == 1
+    });
+    // Its intent is in the ledger (written before the submit), its id not yet.
+    let second = emu
+        .cli(dir.path())
+        .args(args("second.mp4"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("another happyhorse is submitting an identical input right now"),
+        "{stderr}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(emu.emulator().stats().submissions_total, 1, "paid once");
+    assert_eq!(
+        std::fs::read(dir.path().join("second.mp4")).unwrap(),
+        std::fs::read(dir.path().join("first.mp4")).unwrap()
+    );
+    let entries = ledger(dir.path()).jobs(&Filter::default()).unwrap();
+    assert_eq!(entries.len(), 1, "one job, followed twice: {entries:?}");
 }
 
 #[test]
