@@ -23,6 +23,7 @@ use super::progress::Progress;
 use super::report::Row;
 use super::state::{BatchState, Next, UserNext};
 use crate::cli::BatchArgs;
+use crate::exit;
 use crate::interrupt::{Interrupts, say};
 use crate::output::{Output, terminal_safe};
 
@@ -38,6 +39,8 @@ pub(crate) struct Runner<'a> {
     options: BatchOptions,
     jobs: Arc<JobsFile>,
     link: LedgerLink,
+    /// Why stdout could not take an event, the first time it could not.
+    stdout_lost: std::sync::Mutex<Option<String>>,
 }
 
 /// A finished download: (job index, saved path and size, or the error).
@@ -67,6 +70,7 @@ impl<'a> Runner<'a> {
             options,
             jobs,
             link,
+            stdout_lost: std::sync::Mutex::new(None),
         }
     }
 
@@ -145,10 +149,10 @@ impl<'a> Runner<'a> {
         while batch_open || pending_downloads > 0 {
             tokio::select! {
                 event = batch.next(), if batch_open => match event {
-                    Some(BatchEvent::Progress { index, event }) => self.on_progress(order[index], &event, &mut progress)?,
+                    Some(BatchEvent::Progress { index, event }) => self.on_progress(order[index], &event, &mut progress),
                     Some(BatchEvent::Finished(item)) => {
                         let index = order[item.index];
-                        let (row, files) = self.on_finished(index, item, &mut progress)?;
+                        let (row, files) = self.on_finished(index, item, &mut progress);
                         if !files.is_empty() {
                             pending_downloads += 1;
                             self.spawn_download(index, files, &downloads, saved_tx.clone());
@@ -161,7 +165,7 @@ impl<'a> Runner<'a> {
                 Some((index, saved)) = saved_rx.recv() => {
                     pending_downloads -= 1;
                     let row = rows.get_mut(&index).expect("a download belongs to a finished job");
-                    self.on_saved(index, row, saved, &mut progress)?;
+                    self.on_saved(index, row, saved, &mut progress);
                 }
                 () = interrupts.recv(), if interrupted.is_none() => {
                     interrupted = Some(interrupts.exit_code());
@@ -173,18 +177,26 @@ impl<'a> Runner<'a> {
                     )));
                 }
             }
+            // A reader of the events that went away (`| head`) is a stop, as SIGPIPE would be —
+            // but one that lets the submits in flight bring their ids home to the journal.
+            if interrupted.is_none()
+                && let Some(why) = self.stdout_lost()
+            {
+                interrupted = Some(exit::GENERIC);
+                canceller.cancel();
+                progress.suspend(|| say(&format!(
+                    "error: stdout cannot be written ({why}): stopping as after a signal: nothing new is submitted, \
+                     queued jobs are cancelled, running jobs go on at the service; rerun the same command to pick \
+                     them up (the report is in the output directory)"
+                )));
+            }
         }
         progress.finish();
         self.link.flush().await;
         Ok((rows.into_values().collect(), interrupted))
     }
 
-    fn on_progress(
-        &self,
-        index: usize,
-        event: &Event,
-        progress: &mut Progress,
-    ) -> anyhow::Result<()> {
+    fn on_progress(&self, index: usize, event: &Event, progress: &mut Progress) {
         let job = &self.jobs.jobs[index].id;
         let line = match event {
             Event::Submitted { request_id } => {
@@ -223,10 +235,29 @@ impl<'a> Runner<'a> {
                 });
                 json!({"event": "unrecognised_status", "job": job, "status": status})
             }
-            _ => return Ok(()),
+            _ => return,
         };
-        self.output.json_line(&line)?;
-        Ok(())
+        self.emit(&line);
+    }
+
+    /// Prints an NDJSON event; a stdout that cannot take it is noted (the loop stops the batch),
+    /// never a reason to drop what the event was about.
+    fn emit(&self, line: &serde_json::Value) {
+        if let Err(error) = self.output.json_line(line) {
+            let mut lost = self
+                .stdout_lost
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            lost.get_or_insert_with(|| crate::read::io_reason(&error));
+        }
+    }
+
+    /// Why stdout could not be written, once it could not.
+    fn stdout_lost(&self) -> Option<String> {
+        self.stdout_lost
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Journals a job's end; returns its row and the files to download, if it succeeded.
@@ -235,7 +266,7 @@ impl<'a> Runner<'a> {
         index: usize,
         item: BatchItem<ImageToVideo>,
         progress: &mut Progress,
-    ) -> anyhow::Result<(Row, Vec<OutputFile>)> {
+    ) -> (Row, Vec<OutputFile>) {
         let job = &self.jobs.jobs[index];
         let (state, error, files) = match &item.result {
             Ok(result) if result.files.is_empty() => (
@@ -273,7 +304,7 @@ impl<'a> Runner<'a> {
         if let Some(error) = &error {
             line["error"] = json!(error);
         }
-        self.output.json_line(&line)?;
+        self.emit(&line);
         if files.is_empty() {
             progress.finished(index, state.as_str());
         }
@@ -293,7 +324,7 @@ impl<'a> Runner<'a> {
             error,
             next: row_next,
         };
-        Ok((row, files))
+        (row, files)
     }
 
     /// Downloads every file of a job: the first to the job's `output` name (journaled, and checked
@@ -338,7 +369,7 @@ impl<'a> Runner<'a> {
         row: &mut Row,
         saved: Result<(PathBuf, u64), String>,
         progress: &mut Progress,
-    ) -> anyhow::Result<()> {
+    ) {
         match saved {
             Ok((path, bytes)) => {
                 let name = path
@@ -351,7 +382,7 @@ impl<'a> Runner<'a> {
                     bytes,
                 });
                 self.link.saved(index, &path, bytes);
-                self.output.json_line(&json!({"event": "saved", "job": row.id, "path": path.display().to_string(), "bytes": bytes}))?;
+                self.emit(&json!({"event": "saved", "job": row.id, "path": path.display().to_string(), "bytes": bytes}));
                 row.output = Some(path.display().to_string());
                 progress.finished(index, "succeeded");
             }
@@ -360,16 +391,13 @@ impl<'a> Runner<'a> {
                     job: row.id.clone(),
                     error: error.clone(),
                 });
-                self.output.json_line(
-                    &json!({"event": "download_failed", "job": row.id, "error": error}),
-                )?;
+                self.emit(&json!({"event": "download_failed", "job": row.id, "error": error}));
                 row.state = BatchState::DownloadFailed;
                 row.next = UserNext::Rerun;
                 row.error = Some(error);
                 progress.finished(index, "download_failed");
             }
         }
-        Ok(())
     }
 }
 

@@ -251,7 +251,11 @@ fn finish(
         )
     })?;
     let code = report::exit_code(&rows, interrupted);
-    output.json_line(&report)?;
+    let printed = output.json_line(&report);
+    // A stopped batch (a signal, a lost stdout) ends with its own code, printed or not.
+    if interrupted.is_none() {
+        printed?;
+    }
     if !output.json {
         let summary = report::summary(&rows, 50);
         let paint = if code == exit::OK {
