@@ -63,8 +63,22 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
             }
         };
         if args.no_wait {
-            reporter.output().result(handle.request_id())?;
-            return Ok(exit::OK);
+            // As `submit`: the id must reach stdout (with --json, in the `submitted` event).
+            let id = handle.request_id();
+            let printed = if crate::stdio::stdout_discards() {
+                Err("stdout is closed or /dev/null".to_owned())
+            } else if let Some(why) = reporter.stdout_lost() {
+                Err(why)
+            } else {
+                reporter
+                    .output()
+                    .result(id)
+                    .map_err(|e| crate::read::io_reason(&e))
+            };
+            return match printed {
+                Ok(()) => Ok(exit::OK),
+                Err(why) => Err(id_not_written(id, &why)),
+            };
         }
         follow(
             &session,
@@ -128,16 +142,7 @@ pub(super) async fn submit_command(
                 .and_then(|()| output.result(id))
         };
         if let Err(error) = printed {
-            return Err(Failure::new(
-                exit::GENERIC,
-                format!(
-                    "job {id} was created, but its id could not be written to stdout ({}); it is in the job \
-                     ledger (`happyhorse jobs`): follow it with happyhorse wait {id}, or cancel it with happyhorse cancel {id}",
-                    crate::read::io_reason(&error)
-                ),
-            )
-            .with_request_id(id)
-            .into());
+            return Err(id_not_written(id, &crate::read::io_reason(&error)));
         }
         if interrupted {
             let message = format!(
@@ -153,6 +158,19 @@ pub(super) async fn submit_command(
     books.flush().await;
     session.close().await;
     outcome
+}
+
+/// A job was created but stdout could not take its id (`why`): exit 1, the id on stderr.
+fn id_not_written(id: &str, why: &str) -> anyhow::Error {
+    Failure::new(
+        exit::GENERIC,
+        format!(
+            "job {id} was created, but its id could not be written to stdout ({why}); it is in the job \
+             ledger (`happyhorse jobs`): follow it with happyhorse wait {id}, or cancel it with happyhorse cancel {id}"
+        ),
+    )
+    .with_request_id(id)
+    .into()
 }
 
 /// `happyhorse wait [ID | --last]`.

@@ -240,47 +240,59 @@ fn wait_without_an_id_resumes_the_last_unfinished_job_into_its_own_file() {
 }
 
 #[test]
-fn submit_never_loses_the_id_to_a_stdout_that_cannot_be_written() {
+fn submit_and_run_no_wait_never_lose_the_id_to_a_stdout_that_cannot_be_written() {
     let emu = Emu::start(Emulator::builder().time_scale(1000.0));
     let dir = tempfile::tempdir().unwrap();
     let bin = assert_cmd::cargo::cargo_bin("happyhorse");
     let horse = horse();
-    let submit = |stdout: Stdio, via_shell_closing_stdout: bool| {
-        let mut command = if via_shell_closing_stdout {
+    let submit = |command: &[&str], stdout: Stdio, via_shell_closing_stdout: bool| {
+        let mut process = if via_shell_closing_stdout {
             let mut shell = std::process::Command::new("sh");
             shell.args(["-c", "exec \"$0\" \"$@\" >&-"]).arg(&bin);
             shell
         } else {
             std::process::Command::new(&bin)
         };
-        crate::cases::common::isolate_state(&mut command, dir.path());
-        command
+        crate::cases::common::isolate_state(&mut process, dir.path());
+        process
             .env("RUNCOMFY_API_TOKEN", "test-token")
             .args(["--base-url", emu.emulator().base_url()])
-            .args(["submit", "--image", &horse, "--prompt", "stdout"])
+            .args(command)
+            .args(["--image", &horse, "--prompt", "stdout"])
             .current_dir(dir.path())
             .stdout(stdout)
             .stderr(Stdio::piped());
-        command
+        process
     };
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    let mut cases = vec![
-        (
-            "a full disk",
-            submit(Stdio::from(full), false).output().unwrap(),
-        ),
-        (
-            "a closed stdout",
-            submit(Stdio::inherit(), true).output().unwrap(),
-        ),
+    // `run --no-wait` is `submit` by another name; quiet or with --json, stdout is the only place
+    // its id is shown.
+    let commands: [&[&str]; 3] = [
+        &["submit"],
+        &["-q", "run", "--no-wait"],
+        &["--json", "run", "--no-wait"],
     ];
-    // A broken pipe: the reader is gone before the id is written.
-    let mut child = submit(Stdio::piped(), false).spawn().unwrap();
-    drop(child.stdout.take());
-    cases.push(("a broken pipe", child.wait_with_output().unwrap()));
+    let mut cases = Vec::new();
+    for command in commands {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        cases.push((
+            format!("{command:?}, a full disk"),
+            submit(command, Stdio::from(full), false).output().unwrap(),
+        ));
+        cases.push((
+            format!("{command:?}, a closed stdout"),
+            submit(command, Stdio::inherit(), true).output().unwrap(),
+        ));
+        // A broken pipe: the reader is gone before the id is written.
+        let mut child = submit(command, Stdio::piped(), false).spawn().unwrap();
+        drop(child.stdout.take());
+        cases.push((
+            format!("{command:?}, a broken pipe"),
+            child.wait_with_output().unwrap(),
+        ));
+    }
 
     let ledger = ledger(dir.path());
     for (what, output) in cases {
@@ -302,5 +314,5 @@ fn submit_never_loses_the_id_to_a_stdout_that_cannot_be_written() {
         let entry = ledger.job(None, id).unwrap();
         assert!(entry.is_some(), "{what}: {id} is not in the ledger");
     }
-    assert_eq!(emu.emulator().stats().submissions_total, 3);
+    assert_eq!(emu.emulator().stats().submissions_total, 9);
 }
