@@ -84,6 +84,15 @@ impl Recorder {
             .await;
     }
 
+    /// Records a submit that was never sent (a signal came first).
+    pub(crate) async fn not_sent(&self, detail: &str) {
+        self.books
+            .write_durably(self.key.as_ref(), |ledger, key| {
+                ledger.state(key, JobState::NotCreated, Some(detail))
+            })
+            .await;
+    }
+
     /// Records a submit whose answer the command stopped waiting for.
     pub(crate) async fn submit_abandoned(&self, detail: &str) {
         self.books

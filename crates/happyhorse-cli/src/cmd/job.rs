@@ -405,6 +405,13 @@ async fn submit_past_ctrl_c(
     recorder: &Recorder,
 ) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
     if interrupts.pending() {
+        // Its intent is recorded: say it paid nothing, or the ledger would call it unknown.
+        recorder
+            .not_sent(&format!(
+                "interrupted ({}) before the submit was sent",
+                interrupts.name()
+            ))
+            .await;
         return Err(Failure::new(
             interrupts.exit_code(),
             format!(
@@ -460,13 +467,18 @@ async fn submit_past_ctrl_c(
         }
     };
     let id = handle.request_id();
-    // In the ledger before anything prints it.
-    recorder.submitted(id).await;
+    // A second signal from now on names the id, even while the ledger is slow to take it.
     interrupts.note_on_forced_exit(if session.is_emulator() {
         format!("job {id} stops with the in-process emulator")
     } else {
         format!("job {id} goes on at the service and may be billed; cancel it with: happyhorse cancel {id}")
     });
+    tracing::debug!(
+        request_id = id,
+        "recording the request id in the job ledger"
+    );
+    // In the ledger before anything prints it.
+    recorder.submitted(id).await;
     Ok((handle, interrupted))
 }
 

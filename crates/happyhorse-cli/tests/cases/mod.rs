@@ -16,3 +16,4 @@ mod secrets;
 mod signals;
 mod soak;
 mod stranger;
+mod submit_edges;
