@@ -12,6 +12,7 @@ use crate::exit::{self, Failure};
 use crate::exit_http;
 use crate::files;
 use crate::interrupt::Interrupts;
+use crate::paths::{self, Existing};
 use crate::recorder::Recorder;
 use crate::report::Reporter;
 use crate::service::Session;
@@ -103,27 +104,27 @@ pub(super) async fn follow(
     if let Some(first) = paths.first() {
         recorder.output(first);
     }
+    // Names made of the request id (no `-o`, or `-o DIR`) can only be this job's own files.
+    let named_by_user = download
+        .output
+        .as_deref()
+        .is_some_and(|output| !files::is_directory(output));
+    let existing = if download.force || !named_by_user {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
     let mut saved: Vec<(PathBuf, u64)> = Vec::new();
     for (url, path) in urls.iter().zip(&paths) {
+        if let Err(why) = paths::still_free(path, existing) {
+            let failure = Failure::new(exit::DOWNLOAD, why).with_request_id(&request_id);
+            return Err(not_saved(failure, resume.as_deref(), &saved).into());
+        }
         match save(session, url, path, reporter).await {
             Ok(report) => saved.push(report),
             Err(error) => {
-                let mut failure = exit_http::failure(&error, Some(&request_id));
-                failure.code = exit::DOWNLOAD;
-                let done: Vec<String> =
-                    saved.iter().map(|(p, _)| p.display().to_string()).collect();
-                if !done.is_empty() {
-                    failure.message =
-                        format!("{} (already saved: {})", failure.message, done.join(", "));
-                }
-                if let Some(resume) = &resume {
-                    failure.message = format!(
-                        "{} — the job succeeded; download its files again with: {resume}",
-                        failure.message
-                    );
-                    failure.extra().resume = Some(resume.clone());
-                }
-                return Err(failure.into());
+                let failure = exit_http::failure(&error, Some(&request_id));
+                return Err(not_saved(failure, resume.as_deref(), &saved).into());
             }
         }
     }
@@ -134,6 +135,24 @@ pub(super) async fn follow(
     let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
     reporter.output().result(&lines.join("\n"))?;
     Ok(exit::OK)
+}
+
+/// A succeeded job whose files could not all be saved: exit 74, what was saved, and how to
+/// download them again.
+fn not_saved(mut failure: Failure, resume: Option<&str>, saved: &[(PathBuf, u64)]) -> Failure {
+    failure.code = exit::DOWNLOAD;
+    let done: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
+    if !done.is_empty() {
+        failure.message = format!("{} (already saved: {})", failure.message, done.join(", "));
+    }
+    if let Some(resume) = resume {
+        failure.message = format!(
+            "{} — the job succeeded; download its files again with: {resume}",
+            failure.message
+        );
+        failure.extra().resume = Some(resume.to_owned());
+    }
+    failure
 }
 
 /// Downloads one file, with a progress bar on a terminal.

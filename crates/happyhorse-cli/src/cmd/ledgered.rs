@@ -215,6 +215,8 @@ pub(super) fn wait_download(
                 Existing::Refuse
             };
             paths::destination(path, existing)?;
+            // Checked again before the download: its own video may be replaced then too.
+            download.force |= ours;
         }
         None => {
             paths::output_dir(&PathBuf::from("."))?;
