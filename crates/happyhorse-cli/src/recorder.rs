@@ -146,6 +146,12 @@ impl Recorder {
             .write(self.key.as_ref(), |ledger, key| ledger.output(key, &path));
     }
 
+    /// Records that the job succeeded without any file to save.
+    pub(crate) fn nothing_to_save(&self) {
+        self.books
+            .write(self.key.as_ref(), |ledger, key| ledger.nothing_to_save(key));
+    }
+
     /// Records the saved video.
     pub(crate) fn saved(&self, path: &Path, bytes: u64) {
         let path = absolute(path);

@@ -154,6 +154,14 @@ impl Ledger {
         })
     }
 
+    /// Records that the job, although it succeeded, has no file to save (its output held no
+    /// file URL): its output path is forgotten, so it no longer counts as unfinished.
+    pub fn nothing_to_save(&self, key: &JobKey) -> Receipt {
+        self.shared
+            .writer
+            .send(Change::NothingToSave { key: key.clone() })
+    }
+
     /// Records that the video was saved at `path`, `bytes` long.
     pub fn saved(&self, key: &JobKey, path: &Path, bytes: u64) -> Receipt {
         self.shared.writer.send(Change::Saved {

@@ -37,6 +37,8 @@ pub(crate) enum Change {
     },
     /// Where the video is to go.
     Output { key: JobKey, path: PathBuf },
+    /// No file to save after all.
+    NothingToSave { key: JobKey },
     /// Where the video went.
     Saved {
         key: JobKey,
@@ -284,6 +286,10 @@ pub(crate) fn apply(db: &Connection, change: &Change) -> rusqlite::Result<()> {
         Change::Output { key, path } => db
             .prepare_cached("UPDATE jobs SET output_path = ?2 WHERE key = ?1")?
             .execute(params![key.as_str(), path.to_string_lossy()])
+            .map(drop),
+        Change::NothingToSave { key } => db
+            .prepare_cached("UPDATE jobs SET output_path = NULL WHERE key = ?1")?
+            .execute(params![key.as_str()])
             .map(drop),
         Change::Saved { key, path, bytes } => db
             .prepare_cached("UPDATE jobs SET saved_path = ?2, saved_bytes = ?3 WHERE key = ?1")?

@@ -106,6 +106,7 @@ impl LedgerLink {
         error: Option<&str>,
         cost: Option<f64>,
     ) {
+        let batch_state = state;
         let state = match state {
             BatchState::Succeeded
             | BatchState::SucceededWithoutFiles
@@ -122,6 +123,10 @@ impl LedgerLink {
         self.books.write(self.key(index), |ledger, key| {
             ledger.state(key, state, error)
         });
+        if batch_state == BatchState::SucceededWithoutFiles {
+            self.books
+                .write(self.key(index), |ledger, key| ledger.nothing_to_save(key));
+        }
         if let Some(usd) = cost {
             self.books
                 .write(self.key(index), |ledger, key| ledger.cost(key, usd));

@@ -84,7 +84,9 @@ pub(super) async fn follow(
     let output = result.output_json().clone();
     let urls: Vec<String> = result.urls().map(str::to_owned).collect();
     if urls.is_empty() {
-        // Paid and over: say exactly that, show what came instead, and do not suggest waiting.
+        // Paid and over: say exactly that, show what came instead, and do not suggest waiting
+        // (nor let `wait --last` pick it up again).
+        recorder.nothing_to_save();
         let message = format!(
             "job {request_id} succeeded, but its output holds no file URL; nothing to download"
         );

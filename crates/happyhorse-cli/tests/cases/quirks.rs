@@ -139,6 +139,33 @@ fn a_success_without_any_url_says_so_shows_the_output_and_exits_13() {
 }
 
 #[test]
+fn a_success_without_any_url_is_not_picked_up_again_by_wait_last() {
+    let stranger = Stranger::start();
+    stranger.on(
+        RESULT,
+        &[(
+            200,
+            r#"{"status":"succeeded","output":{"note":"all done"}}"#,
+        )],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    exit(
+        &cli(&stranger, dir.path(), &["wait", "req-1", "-o", "v.mp4"]),
+        13,
+    );
+    let asked = stranger.hits(RESULT);
+    // Nothing is left to save: `wait --last` has no unfinished job, and asks nothing.
+    let last = cli(&stranger, dir.path(), &["wait", "--last"]);
+    exit(&last, 66);
+    assert!(
+        text(&last.stderr).contains("has no unfinished job"),
+        "{}",
+        text(&last.stderr)
+    );
+    assert_eq!(stranger.hits(RESULT), asked);
+}
+
+#[test]
 fn the_documented_cancel_answer_without_its_comma_exits_0_with_the_verdict() {
     let stranger = Stranger::start();
     stranger.on(
