@@ -134,8 +134,9 @@ impl LedgerLink {
     }
 
     pub(crate) fn saved(&self, index: usize, path: &Path, bytes: u64) {
+        let path = crate::books::absolute(path);
         self.books.write(self.key(index), |ledger, key| {
-            ledger.saved(key, path, bytes)
+            ledger.saved(key, &path, bytes)
         });
     }
 
