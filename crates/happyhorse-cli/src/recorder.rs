@@ -126,6 +126,8 @@ impl Recorder {
                 let state = match error.kind() {
                     ErrorKind::JobFailed => JobState::Failed,
                     ErrorKind::Cancelled => JobState::Cancelled,
+                    // Expired, deleted, or never its job: `wait --last` must not come back to it.
+                    ErrorKind::NotFound => JobState::Gone,
                     // Stopped following (a deadline, retries run out): its last state stands.
                     _ => return,
                 };
@@ -212,8 +214,11 @@ pub(crate) fn earlier(
         .unwrap_or_default();
     for entry in entries {
         match entry.state {
-            // Nothing was paid for these: submitting again is what the user wants.
-            JobState::Failed | JobState::Cancelled | JobState::NotCreated => continue,
+            // Nothing was paid for these, or (gone) nothing can be followed any more: the note's
+            // "--once would follow it" would be false; `--once` itself refuses a gone job.
+            JobState::Failed | JobState::Cancelled | JobState::NotCreated | JobState::Gone => {
+                continue;
+            }
             _ if entry.request_id.is_some() => return Earlier::Job(entry),
             _ => return Earlier::Unknown(entry),
         }

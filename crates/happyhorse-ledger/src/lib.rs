@@ -205,7 +205,8 @@ impl Ledger {
 
     /// Records `intent` unless an identical input (the same service, model and input digest,
     /// recorded since `since`) is already recorded in a state that may have paid for it (any
-    /// but failed, cancelled and not created). The look and the record are one transaction, so
+    /// but failed, cancelled and not created; `gone` too, since the service may have billed the
+    /// job before it forgot its id). The look and the record are one transaction, so
     /// of several processes claiming one input at once exactly one gets it; the others get the
     /// claimant's entry, whose submit may still be in flight (`submitting`, without an id yet).
     /// An intent without a digest is always recorded. The intent is on disk when this returns.

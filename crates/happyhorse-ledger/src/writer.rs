@@ -267,8 +267,9 @@ pub(crate) fn apply(db: &Connection, change: &Change) -> rusqlite::Result<()> {
             let Some(current) = current.as_deref().and_then(JobState::parse) else {
                 return Ok(());
             };
-            // A final state stays: a late, out-of-order report cannot undo it.
-            if current.is_final() && !state.is_final() {
+            // A final state stays: a late, out-of-order report cannot undo it, and a job that
+            // ended is not "gone" because its id expired since.
+            if current.is_final() && (!state.is_final() || *state == JobState::Gone) {
                 return Ok(());
             }
             let at = to_millis(*at);

@@ -282,7 +282,8 @@ fn from_ledger(job: &JobLine, entry: &JobEntry) -> Vec<Record> {
                 });
             }
         }
-        JobState::Failed => records.push(ended(BatchState::Failed, Next::Nothing)),
+        // The service no longer knows the id: following it again can only fail as this did.
+        JobState::Failed | JobState::Gone => records.push(ended(BatchState::Failed, Next::Nothing)),
         JobState::Cancelled => records.push(ended(BatchState::Cancelled, Next::Nothing)),
         JobState::NotCreated => records.push(ended(BatchState::NotSent, Next::Resubmit)),
         // No id: the intent alone makes it `unknown`. With an id: followed.

@@ -88,6 +88,9 @@ async fn once_plan(
             }
             Some(Claim::Taken(entry)) => entry,
         };
+        if let (Some(id), JobState::Gone) = (&entry.request_id, entry.state) {
+            return Err(gone_refusal(&entry, id));
+        }
         if let Some(id) = &entry.request_id {
             output.note(&format!(
                 "--once: an identical input was submitted {} ago as {id}; following it instead of submitting again",
@@ -134,6 +137,21 @@ async fn once_plan(
             }
         }
     }
+}
+
+/// `--once` found an identical job the service no longer knows: it cannot be followed, and it
+/// may have been billed (a transient 404 right after a submit, or an id that expired before
+/// its video was saved), so paying again is left to the user's explicit choice.
+fn gone_refusal(entry: &JobEntry, id: &str) -> Failure {
+    Failure::new(
+        exit::NOT_FOUND,
+        format!(
+            "--once: an identical input was submitted {} ago as {id}, but the service no longer knows that id \
+             (expired or deleted): it cannot be followed, and it may have been billed. Nothing was sent. \
+             Running without --once submits this input again",
+            ago(entry),
+        ),
+    )
 }
 
 /// `--once` found an identical submit whose answer never reached the ledger.
