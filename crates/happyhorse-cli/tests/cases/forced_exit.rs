@@ -41,18 +41,21 @@ pub(super) fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
 /// The first Ctrl-C, then — once the command has said it got it, so the two cannot merge into
 /// one signal — the second; returns (exit code, all of stderr).
 fn interrupt_twice(child: &mut Child, first_reaction: &str) -> (Option<i32>, String) {
-    signal_twice(child, ["INT", "INT"], first_reaction)
+    signal_twice(child, ["INT", "INT"], first_reaction, || {})
 }
 
-/// `signals[0]`, then once the command has reacted, `signals[1]`; (exit code, all of stderr).
+/// `signals[0]`; once the command has reacted (`first_reaction` on stderr) and `settled` has
+/// returned, `signals[1]`; (exit code, all of stderr).
 fn signal_twice(
     child: &mut Child,
     signals: [&str; 2],
     first_reaction: &str,
+    settled: impl FnOnce(),
 ) -> (Option<i32>, String) {
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     send_signal(child, signals[0]);
     let mut seen = stderr_until(&mut stderr, first_reaction);
+    settled();
     send_signal(child, signals[1]);
     std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
     (child.wait().unwrap().code(), seen)
@@ -141,16 +144,19 @@ fn a_second_signal_in_a_batch_saves_the_journal_and_a_rerun_loses_nothing() {
 }
 
 fn second_signal_in_a_batch(signals: [&str; 2], code: i32, forced: &str) {
-    // One worker: the first job runs (4 s), the second waits in the service's queue. After the
-    // first Ctrl-C the batch cancels the queued one, and the cancel's answer is held for 20 s, so
-    // the batch is still there for the second Ctrl-C.
+    // One worker and a clock that moves only when the test says: the first job runs and the
+    // second waits in the service's queue for as long as the test needs, however slow the
+    // machine. After the first signal the batch cancels what it has not seen running (at least
+    // the queued job); the first cancel's answer is held (until the emulator stops), so the batch
+    // is still there for the second signal.
     let emu = Emu::start(
         Emulator::builder()
             .workers(1)
             .processing_time(ProcessingTime::Fixed(Duration::from_secs(60)))
-            .time_scale(15.0)
+            .manual_clock(true)
+            .time_scale(1.0)
             .faults(FaultConfig {
-                delay: Duration::from_secs(300),
+                delay: Duration::from_secs(3600),
                 ..FaultConfig::default()
             }),
     );
@@ -175,21 +181,32 @@ fn second_signal_in_a_batch(signals: [&str; 2], code: i32, forced: &str) {
             .is_ok_and(|text| text.matches("\"submitted\"").count() == 2)
     });
 
-    let (exit, stderr) = signal_twice(&mut child, signals, "stopping:");
+    let (exit, stderr) = signal_twice(&mut child, signals, "stopping:", || {
+        // The queued job is cancelled at the service and a cancel's answer is being held: the
+        // rerun below has something to find, and the batch something to wait for.
+        wait_for(
+            "the queued job is cancelled and a cancel answer held",
+            || {
+                let stats = emu.emulator().stats();
+                stats.jobs.cancelled == 1 && stats.faults_of(FaultKind::Delay) == 1
+            },
+        );
+    });
     assert_eq!(exit, Some(code), "{signals:?}: {stderr}");
     assert!(
         stderr.contains(forced) && stderr.contains("saved: rerun the same command"),
         "{stderr}"
     );
 
-    // The rerun follows both submitted jobs (the queued one was cancelled at the service before
-    // its answer was held) and submits the third; nothing is submitted twice.
-    let rerun = emu
-        .cli(dir.path())
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
+    // The rerun follows both submitted jobs (the queued one was cancelled at the service) and
+    // submits the third; once it has, the clock runs both remaining jobs to their end. Nothing
+    // is submitted twice.
+    let rerun = emu.spawn(dir.path(), &[&["--json"], &args[..]].concat());
+    wait_for("the rerun submits the third job", || {
+        emu.emulator().stats().submissions_total >= bodies.len() as u64
+    });
+    emu.emulator().advance(Duration::from_secs(600));
+    let rerun = rerun.wait_with_output().unwrap();
     let report = report(&rerun);
     assert_eq!(
         report["counts"],
