@@ -43,6 +43,48 @@ pub(crate) fn refusal(error: &JournalError, journal: &Path, books: &Books) -> Fa
     Failure::new(exit::CONFIG, format!("{error}.\n{advice}"))
 }
 
+/// The request ids the ledger holds for jobs whose journal stops at the intent (`known` has no
+/// id and no end): a kill can land after the ledger took a job's id and before the journal did.
+/// Keyed by the job's id; only the ledger's latest entry of the job (same input) counts, and
+/// not when it is cancelled or never created (an earlier attempt's end, not this submit's).
+pub(crate) fn ids_beyond_journal(
+    journal: &Path,
+    jobs: &JobsFile,
+    known: &HashMap<String, super::journal::Known>,
+    books: &Books,
+) -> HashMap<String, String> {
+    let cut_short: Vec<&JobLine> = jobs
+        .jobs
+        .iter()
+        .filter(|job| {
+            known.get(&job.id).is_some_and(|k| {
+                k.intent_at.is_some() && k.request_id.is_none() && k.ended.is_none()
+            })
+        })
+        .collect();
+    if cut_short.is_empty() {
+        return HashMap::new();
+    }
+    let Some(entries) = books.read(|ledger| ledger.batch_jobs(&journal_name(journal))) else {
+        return HashMap::new();
+    };
+    let mut ids = HashMap::new();
+    for job in cut_short {
+        let digest = input_digest(&SPEC, &jobs.submit_body(job));
+        let latest = entries.iter().rfind(|entry| {
+            entry.batch.as_ref().is_some_and(|b| b.job == job.id)
+                && entry.input_digest.as_deref() == Some(digest.as_str())
+        });
+        if let Some(entry) = latest
+            && let Some(id) = &entry.request_id
+            && !matches!(entry.state, JobState::Cancelled | JobState::NotCreated)
+        {
+            ids.insert(job.id.clone(), id.clone());
+        }
+    }
+    ids
+}
+
 /// How many of `jobs` (same job id, same input) the ledger holds as submitted for the journal at
 /// `journal`, and how many of those with a request id; `None` without a readable ledger.
 pub(crate) fn submitted_before(

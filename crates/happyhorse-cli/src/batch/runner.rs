@@ -100,12 +100,13 @@ impl<'a> Runner<'a> {
             async move {
                 let job = jobs.jobs[index].id.clone();
                 // Both durable before the submit is sent; the journal's failure stops the
-                // submit, the ledger's is only warned about.
-                let (journalled, ()) = tokio::join!(
-                    journal.append_durable(Record::Intent { job, at: now() }),
-                    link.intent(index, &jobs)
-                );
-                journalled
+                // submit, the ledger's is only warned about. The ledger first: a job the journal
+                // holds (a rerun reports it `unknown` when it has no id) is then one `happyhorse
+                // jobs` lists too, whenever the process is killed.
+                link.intent(index, &jobs).await;
+                journal
+                    .append_durable(Record::Intent { job, at: now() })
+                    .await
             }
         });
         // Bodies are built (and local images inlined) only as each job is admitted.
@@ -120,9 +121,12 @@ impl<'a> Runner<'a> {
                     BatchJob::Submit(body)
                 }
             });
+        // Listening before the batch starts: `run_many` submits at once, on another thread, and
+        // a SIGTERM or SIGHUP with no one listening ends the process where it stands — between a
+        // job's intent and its submit, or with a submit in flight whose id it never learns.
+        let mut interrupts = Interrupts::install()?;
         let mut batch = self.client.run_many::<ImageToVideo>(batch_jobs, options);
         let canceller = batch.canceller();
-        let mut interrupts = Interrupts::install()?;
         // A weak handle: the hook lives as long as the signal task, the journal must not.
         let (journal, path) = (self.journal.handle().downgrade(), self.journal.path.clone());
         let books = self.link.books().clone();
@@ -192,7 +196,11 @@ impl<'a> Runner<'a> {
             }
         }
         progress.finish();
+        // On disk while the signals are still ours: once `interrupts` is dropped, a signal ends
+        // the process at once, and records still queued would be lost (a job's id among them).
+        // A failure is reported by the caller's own flush.
         self.link.flush().await;
+        let _ = self.journal.flush().await;
         Ok((rows.into_values().collect(), interrupted))
     }
 

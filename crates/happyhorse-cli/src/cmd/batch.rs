@@ -69,7 +69,7 @@ pub(crate) async fn run(
         }
         false => None,
     };
-    let (journal, known) = match (blank, opened_books.as_ref()) {
+    let (journal, mut known) = match (blank, opened_books.as_ref()) {
         (Some(known), Some(books)) if !args.rebuild_journal => {
             return Err(recover::blank_refusal(&journal_path, books, known).into());
         }
@@ -87,6 +87,14 @@ pub(crate) async fn run(
         },
     };
     files.check_foreign_outputs(&jobs, &known, args.force)?;
+    adopt_ids_beyond_journal(
+        &journal,
+        &jobs,
+        &mut known,
+        &mut opened_books,
+        global,
+        output,
+    );
     if journal.dropped_torn_tail {
         output.note("note: the journal's last record was cut short by a crash; it was dropped (it was never acted on)");
     }
@@ -149,6 +157,38 @@ pub(crate) async fn run(
         .await
         .map_err(|e| Failure::new(exit::DOWNLOAD, e))?;
     finish(rows, &jobs, &journal.path, args, output, interrupted)
+}
+
+/// Jobs whose journal stops at the intent but whose id the ledger took (a kill between the two
+/// writes) are followed by that id, never reported `unknown` or submitted again; the journal
+/// learns the id too.
+fn adopt_ids_beyond_journal(
+    journal: &Journal,
+    jobs: &JobsFile,
+    known: &mut HashMap<String, Known>,
+    opened_books: &mut Option<Books>,
+    global: &GlobalArgs,
+    output: Output,
+) {
+    let cut_short = known
+        .values()
+        .any(|k| k.intent_at.is_some() && k.request_id.is_none() && k.ended.is_none());
+    if !cut_short {
+        return;
+    }
+    let books = opened_books.get_or_insert_with(|| Books::open(global));
+    for (job, request_id) in recover::ids_beyond_journal(&journal.path, jobs, known, books) {
+        output.note(&format!(
+            "{job}: the journal lost its id, the job ledger has it ({request_id}): following that job"
+        ));
+        journal.append(&journal::Record::Submitted {
+            job: job.clone(),
+            request_id: request_id.clone(),
+        });
+        if let Some(known) = known.get_mut(&job) {
+            known.request_id = Some(request_id);
+        }
+    }
 }
 
 /// Why a journal cannot be used, as a failure: locked is temporary, anything else is for the

@@ -208,3 +208,46 @@ fn an_emptied_or_deleted_journal_is_refused_while_the_ledger_knows_its_jobs() {
     assert_eq!(stats.submissions_total, paid, "nothing paid twice");
     assert!(bodies.iter().all(|body| stats.submissions_of(body) == 1));
 }
+
+#[test]
+fn a_job_whose_id_reached_the_ledger_but_not_the_journal_is_followed_not_reported_unknown() {
+    // The clock moves only when the test says: the first run leaves both jobs running.
+    let emu = Emu::start(
+        Emulator::builder()
+            .manual_clock(true)
+            .processing_time(ProcessingTime::Fixed(Duration::from_secs(60))),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bodies) = jobs_file(dir.path(), "cut short", 2);
+    let first = batch(&emu, dir.path(), &["--timeout", "1s"]);
+    assert_eq!(report(&first)["counts"], json!({"pending": 2}));
+
+    // A kill between the ledger taking job-000's id and the journal taking it: the journal
+    // stops at its intent.
+    let journal = journal_of(dir.path());
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let cut: String = text
+        .lines()
+        // Every record of job-000 but its intent goes.
+        .filter(|line| !line.contains("job-000") || line.contains("\"intent\""))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_ne!(cut, text);
+    std::fs::write(&journal, cut).unwrap();
+
+    emu.emulator().advance(Duration::from_secs(61));
+    let rerun = batch(&emu, dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&rerun.stderr);
+    assert_eq!(rerun.status.code(), Some(0), "{stderr}");
+    assert_eq!(report(&rerun)["counts"], json!({"succeeded": 2}));
+    assert_eq!(complete_videos(&dir.path().join("out"), &served_video()), 2);
+    let stats = emu.emulator().stats();
+    assert!(bodies.iter().all(|body| stats.submissions_of(body) == 1));
+    // The journal has learnt the id: a further rerun finds the job done.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        text.lines()
+            .any(|line| line.contains("job-000") && line.contains("\"submitted\"")),
+        "{text}"
+    );
+}
