@@ -4,14 +4,37 @@
 //! a rerun picks every job up.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStderr};
+use std::path::Path;
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use happyhorse_emulator::{Emulator, Endpoint, FaultConfig, FaultKind, ProcessingTime};
 
 use crate::cases::batch::{complete_videos, jobs_file, report};
-use crate::cases::common::horse_png;
+use crate::cases::common::{horse_png, isolate_state};
 use crate::cases::jobs::{Emu, interrupt, send_signal};
+use crate::cases::stranger::Stranger;
+
+const SUBMIT: &str = "POST /v1/models/happyhorse/happyhorse-1.0/image-to-video";
+
+/// `happyhorse COMMAND --image horse.png --prompt x` against `stranger`, in `dir`, with stdout
+/// and stderr piped.
+fn spawn_at(stranger: &Stranger, dir: &Path, command: &str) -> Child {
+    let horse = horse_png().display().to_string();
+    let mut happyhorse = Command::new(assert_cmd::cargo::cargo_bin("happyhorse"));
+    isolate_state(&mut happyhorse, dir);
+    happyhorse
+        .env("RUNCOMFY_API_TOKEN", "test-token")
+        .env("NO_COLOR", "1")
+        .args(["--base-url", &stranger.base])
+        .args([command, "--image", &horse, "--prompt", "x"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
 
 /// Reads stderr until a line contains `needle`; returns everything read.
 pub(super) fn stderr_until(stderr: &mut BufReader<ChildStderr>, needle: &str) -> String {
@@ -63,19 +86,14 @@ fn signal_twice(
 
 #[test]
 fn a_second_ctrl_c_during_the_submit_says_a_job_may_exist() {
-    // The submit's answer is held for a minute after the job is created.
-    let emu = Emu::start(Emulator::builder().time_scale(1.0).faults(FaultConfig {
-        delay: Duration::from_secs(60),
-        ..FaultConfig::default()
-    }));
-    emu.emulator()
-        .inject_fault(Endpoint::Submit, FaultKind::Delay);
+    // The submit arrives (the job is created) and its answer is held for good.
+    let stranger = Stranger::start();
+    stranger
+        .on(SUBMIT, &[(200, r#"{"request_id":"req-1"}"#)])
+        .hold(SUBMIT);
     let dir = tempfile::tempdir().unwrap();
-    let horse = horse_png().display().to_string();
-    let mut child = emu.spawn(dir.path(), &["run", "--image", &horse, "--prompt", "x"]);
-    wait_for("the job is created", || {
-        emu.emulator().stats().submissions_total == 1
-    });
+    let mut child = spawn_at(&stranger, dir.path(), "run");
+    wait_for("the submit arrives", || stranger.hits(SUBMIT) == 1);
 
     let (code, stderr) = interrupt_twice(&mut child, "waiting for the submit's answer");
     assert_eq!(code, Some(130), "{stderr}");
@@ -86,41 +104,31 @@ fn a_second_ctrl_c_during_the_submit_says_a_job_may_exist() {
             && stderr.contains("may bill twice"),
         "{stderr}"
     );
-    // The warning was true: the service did create the job.
-    assert_eq!(emu.emulator().stats().submissions_total, 1);
+    assert_eq!(stranger.hits(SUBMIT), 1);
 }
 
 #[test]
 fn a_ctrl_c_during_submit_waits_for_the_id_and_says_how_to_cancel() {
-    // The submit's answer is held for five seconds after the job is created: ample time for the
-    // Ctrl-C to arrive while it is in flight, even on a loaded machine.
-    let emu = Emu::start(Emulator::builder().time_scale(1.0).faults(FaultConfig {
-        delay: Duration::from_secs(5),
-        ..FaultConfig::default()
-    }));
-    emu.emulator()
-        .inject_fault(Endpoint::Submit, FaultKind::Delay);
+    // The submit's answer is held until the test lets it go, once the Ctrl-C was taken: however
+    // slow the machine, the Ctrl-C lands while the submit is in flight.
+    let stranger = Stranger::start();
+    stranger
+        .on(SUBMIT, &[(200, r#"{"request_id":"req-1"}"#)])
+        .hold(SUBMIT);
     let dir = tempfile::tempdir().unwrap();
-    let horse = horse_png().display().to_string();
-    let child = emu.spawn(dir.path(), &["submit", "--image", &horse, "--prompt", "x"]);
-    wait_for("the job is created", || {
-        emu.emulator().stats().submissions_total == 1
-    });
+    let mut child = spawn_at(&stranger, dir.path(), "submit");
+    wait_for("the submit arrives", || stranger.hits(SUBMIT) == 1);
     interrupt(&child);
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = stderr_until(&mut stderr, "waiting for the submit's answer");
+    stranger.release(SUBMIT);
+    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
     let output = child.wait_with_output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
-    let id = stdout.trim();
-    assert!(!id.is_empty(), "the id is printed: {stderr}");
-    assert!(
-        stderr.contains("waiting for the submit's answer")
-            && stderr.contains(&format!("happyhorse cancel {id}")),
-        "{stderr}"
-    );
-    assert_eq!(emu.emulator().stats().submissions_total, 1);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{seen}");
+    assert_eq!(stdout.trim(), "req-1", "the id is printed: {seen}");
+    assert!(seen.contains("happyhorse cancel req-1"), "{seen}");
+    assert_eq!(stranger.hits(SUBMIT), 1);
 }
 
 /// Ctrl-C twice, and SIGTERM then SIGHUP (the second signal's code wins): the journal is saved

@@ -1,7 +1,8 @@
 //! A stranger: a few dozen lines of hyper answering the way RunComfy's partly documented API may
 //! answer — not our emulator, which agrees with the client by construction. Each route replays
 //! its answers in order, repeating the last; `{base}` in a body becomes the server's own URL, and
-//! `/files/NAME` serves `file NAME` so downloads can be checked byte for byte.
+//! `/files/NAME` serves `file NAME` so downloads can be checked byte for byte. A route can be
+//! held: its request is counted on arrival, and answered only when the test releases it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -15,12 +16,14 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
 type Routes = Arc<Mutex<HashMap<String, Vec<(u16, String)>>>>;
+type Holds = Arc<Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>>;
 
 /// A server on 127.0.0.1 (OS-chosen port); dropping it drops its runtime, which stops it.
 pub(super) struct Stranger {
     _runtime: tokio::runtime::Runtime,
     routes: Routes,
     hits: Arc<Mutex<Vec<String>>>,
+    holds: Holds,
     pub(super) base: String,
 }
 
@@ -33,22 +36,30 @@ impl Stranger {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let routes: Routes = Arc::default();
         let hits: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (served_routes, served_hits, served_base) =
-            (routes.clone(), hits.clone(), base.clone());
+        let holds: Holds = Arc::default();
+        let (served_routes, served_hits, served_holds, served_base) =
+            (routes.clone(), hits.clone(), holds.clone(), base.clone());
         runtime.spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (routes, hits, base) = (
+                let (routes, hits, holds, base) = (
                     served_routes.clone(),
                     served_hits.clone(),
+                    served_holds.clone(),
                     served_base.clone(),
                 );
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                         let answer = answer(&routes, &hits, &base, &request);
-                        async move { Ok::<_, Infallible>(answer) }
+                        let gate = holds.lock().unwrap().get(&route_of(&request)).cloned();
+                        async move {
+                            if let Some(gate) = gate {
+                                gate.acquire().await.unwrap().forget();
+                            }
+                            Ok::<_, Infallible>(answer)
+                        }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -60,8 +71,23 @@ impl Stranger {
             _runtime: runtime,
             routes,
             hits,
+            holds,
             base,
         }
+    }
+
+    /// Holds every answer of `route` until [`Stranger::release`] (each release lets one go).
+    pub(super) fn hold(&self, route: &str) -> &Self {
+        self.holds
+            .lock()
+            .unwrap()
+            .insert(route.to_owned(), Arc::new(tokio::sync::Semaphore::new(0)));
+        self
+    }
+
+    /// Lets one held answer of `route` go.
+    pub(super) fn release(&self, route: &str) {
+        self.holds.lock().unwrap()[route].add_permits(1);
     }
 
     /// `route` ("GET /v1/requests/req-1/result") answers `answers` in order, then the last again.
@@ -91,12 +117,7 @@ fn answer(
     base: &str,
     request: &Request<hyper::body::Incoming>,
 ) -> Response<Full<Bytes>> {
-    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-    let route = format!(
-        "{} {}",
-        request.method(),
-        path.split('?').next().unwrap_or(path)
-    );
+    let route = route_of(request);
     hits.lock().unwrap().push(route.clone());
     if let Some(name) = route.strip_prefix("GET /files/") {
         return respond(200, format!("file {name}"));
@@ -111,6 +132,16 @@ fn answer(
         ),
     };
     respond(status, body.replace("{base}", base))
+}
+
+/// "METHOD /path", without the query.
+fn route_of(request: &Request<hyper::body::Incoming>) -> String {
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    format!(
+        "{} {}",
+        request.method(),
+        path.split('?').next().unwrap_or(path)
+    )
 }
 
 fn respond(status: u16, body: String) -> Response<Full<Bytes>> {
