@@ -7,8 +7,12 @@
 //!   `<FILE's stem>-2.<ext>`, `-3`, ….
 //!
 //! `<ext>` is the URL path's own extension when it has a plain one, else `mp4` for a video and
-//! `bin` for anything else. Documented in `docs/cli.md` ("Several files").
+//! `bin` for anything else. A name something else already claims (in a batch: another job's
+//! video, another job's extra files, the journal, the report, the jobs file) is skipped for the
+//! next number, so one job's extra file never overwrites another's. Documented in `docs/cli.md`
+//! ("Several files").
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use happyhorse_http::OutputFile;
@@ -18,6 +22,17 @@ pub(crate) fn destinations(
     request_id: &str,
     output: Option<&Path>,
     files: &[OutputFile],
+) -> Vec<PathBuf> {
+    destinations_avoiding(request_id, output, files, &mut HashSet::new())
+}
+
+/// [`destinations`], where the extra files (all but the first) skip every path in `claimed`, and
+/// claim theirs.
+pub(crate) fn destinations_avoiding(
+    request_id: &str,
+    output: Option<&Path>,
+    files: &[OutputFile],
+    claimed: &mut HashSet<PathBuf>,
 ) -> Vec<PathBuf> {
     let as_directory = output.filter(|path| is_directory(path));
     let (dir, stem, first_exact) = match (output, as_directory) {
@@ -32,6 +47,7 @@ pub(crate) fn destinations(
         }
         (None, None) => (PathBuf::new(), request_id.to_owned(), None),
     };
+    let mut number = 1;
     files
         .iter()
         .enumerate()
@@ -44,11 +60,16 @@ pub(crate) fn destinations(
             let ext = file
                 .extension()
                 .unwrap_or_else(|| if file.is_video { "mp4" } else { "bin" }.to_owned());
-            let name = match index {
-                0 => format!("{stem}.{ext}"),
-                n => format!("{stem}-{}.{ext}", n + 1),
-            };
-            dir.join(name)
+            if index == 0 {
+                return dir.join(format!("{stem}.{ext}"));
+            }
+            loop {
+                number += 1;
+                let path = dir.join(format!("{stem}-{number}.{ext}"));
+                if claimed.insert(path.clone()) {
+                    return path;
+                }
+            }
         })
         .collect()
 }
@@ -108,6 +129,32 @@ mod tests {
         assert_eq!(
             destinations("r", Some(dir.path()), &found[..1]),
             [dir.path().join("r.webm")]
+        );
+    }
+
+    #[test]
+    fn extra_files_skip_names_already_claimed_and_claim_theirs() {
+        let two_videos = files(&[("https://s/a.mp4", true), ("https://s/b.mp4", true)]);
+        // In a batch, job `shot` has two videos and job `shot-2` saves to `shot-2.mp4`.
+        let mut claimed: HashSet<PathBuf> =
+            ["out/shot.mp4", "out/shot-2.mp4"].map(PathBuf::from).into();
+        let shot = destinations_avoiding(
+            "r1",
+            Some(Path::new("out/shot.mp4")),
+            &two_videos,
+            &mut claimed,
+        );
+        assert_eq!(shot, ["out/shot.mp4", "out/shot-3.mp4"].map(PathBuf::from));
+        // Job `shot` (a .mov) has extra files too: they do not take `shot`'s.
+        let shot_mov = destinations_avoiding(
+            "r2",
+            Some(Path::new("out/shot.mov")),
+            &two_videos,
+            &mut claimed,
+        );
+        assert_eq!(
+            shot_mov,
+            ["out/shot.mov", "out/shot-4.mp4"].map(PathBuf::from)
         );
     }
 }

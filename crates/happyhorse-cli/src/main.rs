@@ -24,15 +24,19 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse_full() {
         Ok(cli) => cli,
+        // --help and --version are "errors" to clap; everything else is a usage error.
+        Err(error) if error.use_stderr() => {
+            // It echoes the user's own arguments (a file name from a script, say): plain text,
+            // made terminal-safe like every human line.
+            eprint!(
+                "{}",
+                output::terminal_safe(&error.render().to_string(), false)
+            );
+            return ExitCode::from(exit::USAGE);
+        }
         Err(error) => {
             let _ = error.print();
-            // --help and --version are "errors" to clap; everything else is a usage error.
-            let code = if error.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-            return ExitCode::from(code);
+            return ExitCode::from(exit::OK);
         }
     };
     init_logging(cli.global.verbose);
@@ -59,8 +63,27 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Log fields carry the service's text (statuses, errors) and other crates' (headers):
+        // no colours of our own, and everything else made terminal-safe like every human line.
+        .with_ansi(false)
+        .with_writer(|| SafeStderr)
         .init();
+}
+
+/// Stderr for logs: every line passes through [`output::terminal_safe`] on its way out.
+struct SafeStderr;
+
+impl std::io::Write for SafeStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // A log event arrives whole in one write (the formatter buffers it).
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(output::terminal_safe(&text, false).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// `happyhorse … | head` closing the pipe early is not a failure.

@@ -26,9 +26,18 @@ pub(crate) struct Session {
     /// The client.
     pub(crate) client: Client,
     emulator: Option<RunningEmulator>,
+    /// The service options a command suggested to the user must repeat (see [`Self::command`]).
+    service_flags: String,
 }
 
 impl Session {
+    /// A `happyhorse` command line for the user to run next, with the `--base-url` and
+    /// `--token-file` this one was given (without them it would ask another service, or none) and
+    /// every argument quoted for a POSIX shell.
+    pub(crate) fn command(&self, args: &[&str]) -> String {
+        format!("happyhorse{} {}", self.service_flags, quoted(args))
+    }
+
     /// Whether the service is an emulator living only as long as this command.
     pub(crate) fn is_emulator(&self) -> bool {
         self.emulator.is_some()
@@ -46,6 +55,7 @@ impl Session {
 #[derive(Debug)]
 pub(crate) struct Target {
     emulator_time_scale: Option<f64>,
+    service_flags: String,
     poll: PollPolicy,
     builder: happyhorse_http::ClientBuilder,
 }
@@ -69,6 +79,7 @@ pub(crate) fn resolve(
     if service.emulator {
         return Ok(Target {
             emulator_time_scale: Some(service.emulator_time_scale),
+            service_flags: String::new(),
             poll,
             builder: Client::builder().token(EMULATOR_TOKEN),
         });
@@ -95,8 +106,19 @@ pub(crate) fn resolve(
     if let Some(base_url) = base_url {
         builder = builder.base_url(base_url);
     }
+    let mut service_flags = String::new();
+    if let Some(url) = &global.base_url {
+        service_flags.push_str(&format!(" --base-url {}", quoted(&[url])));
+    }
+    if let Some(path) = &global.token_file {
+        service_flags.push_str(&format!(
+            " --token-file {}",
+            quoted(&[&path.to_string_lossy()])
+        ));
+    }
     let target = Target {
         emulator_time_scale: None,
+        service_flags,
         poll,
         builder,
     };
@@ -131,8 +153,20 @@ impl Target {
         Ok(Session {
             client: builder.build()?,
             emulator,
+            service_flags: self.service_flags,
         })
     }
+}
+
+/// `args` joined for a POSIX shell: each quoted when it needs it (`-o 'my videos/a.mp4'`).
+pub(crate) fn quoted(args: &[&str]) -> String {
+    args.iter()
+        .map(|arg| {
+            // Only a NUL cannot be quoted, and no argument of ours holds one.
+            shlex::try_quote(arg).map_or_else(|_| (*arg).to_owned(), |q| q.into_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn non_empty_env(name: &str) -> Option<String> {

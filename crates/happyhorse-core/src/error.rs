@@ -221,6 +221,12 @@ impl ApiError {
         if self.request == Some(RequestKind::Submit) && self.kind == ApiErrorKind::ServerError {
             return None;
         }
+        // "Check the input" means nothing for a status, result or cancel: they send none.
+        if self.kind == ApiErrorKind::InvalidInput
+            && !matches!(self.request, None | Some(RequestKind::Submit))
+        {
+            return None;
+        }
         self.kind.hint()
     }
 

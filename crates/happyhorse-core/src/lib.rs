@@ -16,6 +16,10 @@
 //!   ([`vocabulary::output_files`]) — mapped to [`vocabulary::JobState`], [`CancelVerdict`] and [`Error`].
 //! - [`oneshot`]: status, result, cancel and catalogue calls outside a job, read the same way and
 //!   retried by the same rule ([`oneshot::Call`]).
+//! - [`download`]: what a storage host's answers mean for a download, and when a downloaded
+//!   file is provably whole (a declared length, its own structure).
+//! - [`media`]: whether a file's own structure shows it complete (MP4/MOV boxes, image endings),
+//!   read through any `Read + Seek` the caller opens.
 //!
 //! The lifecycle, the mapping table and the policies' defaults are explained in
 //! `docs/lifecycle.md`.
@@ -25,9 +29,11 @@
 #![allow(clippy::result_large_err)]
 
 mod config;
+pub mod download;
 mod error;
 mod event;
 mod job;
+pub mod media;
 pub mod oneshot;
 mod outcome;
 mod policy;

@@ -154,7 +154,17 @@ fn result_answer(response: &Response) -> Read<ResultReport> {
     let read = vocabulary::read::<ResultResponse>(RequestKind::Result, response);
     Read {
         answer: read.answer.map(|answer| {
-            let state = vocabulary::state_from_result(&answer);
+            // One look, no waiting: a result that says it succeeded without an output is a
+            // success without files (a job waits a little for the output first).
+            let state = match vocabulary::state_from_result(&answer) {
+                JobState::Unrecognised { status } => {
+                    match vocabulary::succeeded_without_output(&answer) {
+                        Some(output) => JobState::Succeeded { output },
+                        None => JobState::Unrecognised { status },
+                    }
+                }
+                state => state,
+            };
             let files = match &state {
                 JobState::Succeeded { output } => vocabulary::output_files(output),
                 _ => Vec::new(),

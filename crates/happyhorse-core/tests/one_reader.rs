@@ -4,7 +4,10 @@
 //!
 //! Words that are both the service's and the CLI's own documented output vocabulary (`output`,
 //! `outcome`, `detail`, `succeeded`, `failed`, `cancelled` as NDJSON keys, events and batch states)
-//! are not listed: the CLI writes them, it never matches an answer against them.
+//! are not listed: the CLI writes them, it never matches an answer against them. Reading one of
+//! them out of raw JSON (`.get("status")`, `json["output"]`) is what interpreting looks like, and
+//! is caught. Words are matched in any case (`"IN_QUEUE"`), and only a trailing `mod tests` is
+//! skipped.
 
 use std::path::{Path, PathBuf};
 
@@ -27,8 +30,11 @@ const WORDS: &[&str] = &[
     "\"price_unit\"",
     "\"pricing_note\"",
     "include_cost=",
-    // The raw vocabulary types, and reading a status word.
+    // The raw vocabulary types (and a mirror of them), and reading a status word.
     "JobStatus",
+    "InQueue",
+    "InProgress",
+    "NotCancellable",
     "CancelOutcome",
     "CancelResponse",
     "ErrorCode",
@@ -37,8 +43,91 @@ const WORDS: &[&str] = &[
     "status.as_str()",
 ];
 
+/// Fields of the service's answers: reading one out of raw JSON is interpreting the answer.
+const FIELDS: &[&str] = &[
+    "status",
+    "output",
+    "outcome",
+    "error",
+    "detail",
+    "request_id",
+    "video",
+    "videos",
+    "url",
+    "cost",
+    "image",
+    "images",
+    "message",
+];
+
 /// The crates that must leave reading to core.
 const CLIENTS: &[&str] = &["happyhorse-http/src", "happyhorse-cli/src"];
+
+/// Where `source` names the service's words or reads its fields: (line number, what).
+fn violations(source: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = source.lines().collect();
+    // Unit tests sit at the end of a file (clippy's `items_after_test_module`); any other
+    // `#[cfg(test)]` item is code like the rest.
+    let end = (0..lines.len())
+        .find(|&i| {
+            lines[i].trim() == "#[cfg(test)]"
+                && lines[i + 1..]
+                    .iter()
+                    .find(|l| !l.trim().is_empty())
+                    .is_some_and(|l| l.trim_start().starts_with("mod "))
+        })
+        .unwrap_or(lines.len());
+    let mut found = Vec::new();
+    for (number, line) in lines[..end].iter().enumerate() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        let lower = line.to_lowercase();
+        for word in WORDS.iter().filter(|w| lower.contains(&w.to_lowercase())) {
+            found.push((number + 1, (*word).to_owned()));
+        }
+        for field in FIELDS {
+            for read in [format!("get(\"{field}\")"), format!("pointer(\"/{field}")] {
+                if lower.contains(&read) {
+                    found.push((number + 1, read));
+                }
+            }
+            // `json["status"]`, unless it is being written (`object["detail"] = …`).
+            let index = format!("[\"{field}\"]");
+            for (at, _) in lower.match_indices(&index) {
+                let rest = lower[at + index.len()..].trim_start();
+                let written = rest.starts_with('=') && !rest.starts_with("==");
+                if !written {
+                    found.push((number + 1, index.clone()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_check_sees_every_way_of_reading_an_answer() {
+    let reads = [
+        r#"if word.eq_ignore_ascii_case("IN_QUEUE") {"#,
+        r#"match body.get("status").and_then(|s| s.as_str()) {"#,
+        r#"let video = json["output"]["video"].as_str();"#,
+        r#"let url = value.pointer("/output/video");"#,
+        "#[serde(rename_all = \"snake_case\")] enum Mine { InQueue, InProgress }",
+    ];
+    for read in reads {
+        assert!(!violations(read).is_empty(), "missed: {read}");
+    }
+    // A `#[cfg(test)]` item in the middle hides nothing after it; the trailing tests module does.
+    let source = "#[cfg(test)]\nfn helper() {}\nfn f(v: &Value) { v.get(\"status\"); }\n#[cfg(test)]\n\nmod tests { \"in_queue\" }\n";
+    assert_eq!(violations(source), [(3, "get(\"status\")".to_owned())]);
+    // Writing the CLI's own JSON is not reading the service's.
+    assert!(
+        violations(r#"object["detail"] = detail.clone(); let ok = a["status"] == b;"#)
+            .iter()
+            .all(|(_, what)| what == "[\"status\"]")
+    );
+}
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -62,15 +151,8 @@ fn only_core_knows_how_the_service_words_things() {
     let mut found = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
-        // Unit tests sit at the end of a file (clippy's `items_after_test_module`).
-        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-        for (number, line) in code.lines().enumerate() {
-            if line.trim_start().starts_with("//") {
-                continue;
-            }
-            for word in WORDS.iter().filter(|w| line.contains(**w)) {
-                found.push(format!("{}:{}: {word}", file.display(), number + 1));
-            }
+        for (number, what) in violations(&text) {
+            found.push(format!("{}:{number}: {what}", file.display()));
         }
     }
     assert!(

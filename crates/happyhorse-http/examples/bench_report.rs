@@ -10,9 +10,11 @@
 //!     [--jobs 1000] [--poll-ms 250] [--processing-time 100s] [--time-scale 20] [--json]
 //! ```
 //!
-//! **Download**: `Client::download` (example `bench_download`) versus `curl -o`, alternating who
-//! goes first each round, from the emulator's storage host (`/synthetic/<bytes>`). Wall time is
-//! measured around each process (start-up included for both).
+//! **Download**: `Client::download` (example `bench_download`) versus `curl -o` and
+//! `curl -o && sync FILE`, and a parallel-range prototype (`bench_download --connections 4`)
+//! versus `aria2c -x 4 && sync FILE` when aria2c is installed; the order rotates each round, from
+//! the emulator's storage host (`/synthetic/<bytes>`). Wall time is measured around each process
+//! (start-up included for all).
 //!
 //! **Jobs**: `--jobs` concurrent jobs through one `Client` (example `bench_jobs`) versus asyncio +
 //! httpx (`examples/httpx_jobs.py`), same fixed poll interval, each against a fresh emulator with
@@ -21,7 +23,8 @@
 //! Every figure is the median over `--rounds`, with the range beside it.
 //!
 //! With `--json`, the last line of standard output is one JSON object with every figure (read by
-//! `cargo xtask bench`): `{"rounds", "cores", "download": {"dest_dir", "sizes": [{"bytes",
+//! `cargo xtask bench`): `{"rounds", "cores", "download": {"dest_dir", "aria2c", "connections",
+//! "sizes": [{"bytes",
 //! "clients": [C]}]}, "jobs": {"jobs", "poll_ms", "processing_time", "time_scale", "clients": [C],
 //! "skipped": [reason]}}`, where `C` is `{"name", "wall_s", "cpu_s", "max_rss_mib", ...}`, each
 //! figure `{"median", "min", "max"}`; a section that did not run is absent.
@@ -248,6 +251,91 @@ fn http_get(url: &str) -> Result<String> {
     Ok(body.to_owned())
 }
 
+/// Connections of the parallel-range rows (ours and aria2c's).
+const CONNECTIONS: usize = 4;
+
+/// Builds the command (program, arguments) that downloads URL to DEST.
+type CommandFor = Box<dyn Fn(&str, &str) -> (PathBuf, Vec<String>)>;
+
+/// One client of the download bench: its name and the command that downloads URL to DEST.
+struct DownloadClient {
+    name: String,
+    command: CommandFor,
+    runs: Vec<Run>,
+}
+
+fn download_clients(bins: &Path) -> Vec<DownloadClient> {
+    let client = |name: &str, command: CommandFor| DownloadClient {
+        name: name.to_owned(),
+        command,
+        runs: Vec::new(),
+    };
+    let rust_bin = bins.join("bench_download");
+    let parallel_bin = rust_bin.clone();
+    let shell = |script: String| (PathBuf::from("/bin/sh"), vec!["-c".to_owned(), script]);
+    let mut clients = vec![
+        client(
+            "happyhorse-http",
+            Box::new(move |url, dest| (rust_bin.clone(), vec![url.into(), dest.into()])),
+        ),
+        client(
+            "curl -o",
+            Box::new(|url, dest| {
+                let args = ["-sS", "--fail", "-o", dest, url].map(String::from);
+                (PathBuf::from("/usr/bin/curl"), args.to_vec())
+            }),
+        ),
+        // happyhorse-http fsyncs before its atomic rename; curl does not, so curl + `sync FILE`
+        // (an fsync of the file) is shown too: on a real disk that is the like-for-like figure.
+        client(
+            "curl -o && sync FILE",
+            Box::new(move |url, dest| {
+                shell(format!(
+                    "/usr/bin/curl -sS --fail -o '{dest}' '{url}' && sync '{dest}'"
+                ))
+            }),
+        ),
+        client(
+            &format!("happyhorse-http, {CONNECTIONS} connections (prototype)"),
+            Box::new(move |url, dest| {
+                let args = ["--connections", &CONNECTIONS.to_string(), url, dest];
+                (parallel_bin.clone(), args.map(String::from).to_vec())
+            }),
+        ),
+    ];
+    if aria2c_version().is_some() {
+        clients.push(client(
+            &format!("aria2c -x {CONNECTIONS} && sync FILE"),
+            Box::new(move |url, dest| {
+                let path = Path::new(dest);
+                let (dir, name) = (
+                    path.parent()
+                        .unwrap_or(Path::new("."))
+                        .display()
+                        .to_string(),
+                    path.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+                shell(format!(
+                    "aria2c -q -x {CONNECTIONS} -s {CONNECTIONS} -k 1M --file-allocation=none \
+                     --allow-overwrite=true --auto-file-renaming=false -d '{dir}' -o '{name}' \
+                     '{url}' && sync '{dest}'"
+                ))
+            }),
+        ));
+    }
+    clients
+}
+
+/// `aria2c --version`'s first line, when aria2c is installed.
+fn aria2c_version() -> Option<String> {
+    let output = Command::new("aria2c").arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    Some(text.lines().next()?.trim().to_owned())
+}
+
 fn download_bench(
     options: &Options,
     bins: &Path,
@@ -260,92 +348,60 @@ fn download_bench(
     let dest = dir.path().join("download.bin");
     let dest_text = dest.to_str().ok_or("non-UTF-8 temp path")?;
     let emulator = Emulator::start(emulator_bin, &[])?;
-    let rust_bin = bins.join("bench_download");
     println!(
         "\n## Download: Client::download vs curl -o (destination {})",
         dir.path().display()
     );
     println!(
-        "\n| size | client | wall s | MiB/s | CPU s | peak RSS MiB |\n|---|---|---|---|---|---|"
+        "\n| size | client | wall s | MiB/s | CPU s | CPU ns/byte | peak RSS MiB |\n|---|---|---|---|---|---|---|"
     );
-    let mut summary = Vec::new();
     let mut sizes_json = Vec::new();
     for &size in &options.sizes {
         let url = format!("{}/synthetic/{size}", emulator.storage_url);
-        // happyhorse-http fsyncs before its atomic rename; curl does not, so curl + `sync FILE`
-        // (an fsync of the file) is shown too: on a real disk that is the like-for-like figure.
-        let curl_sync =
-            format!("/usr/bin/curl -sS --fail -o '{dest_text}' '{url}' && sync '{dest_text}'");
-        let mut runs: [Vec<Run>; 3] = Default::default();
+        let mut clients = download_clients(bins);
+        let count = clients.len();
         for round in 0..options.rounds {
             // Rotate who goes first, so page-cache and neighbour noise hit all alike.
-            for turn in 0..3 {
-                let which = (turn + round) % 3;
-                let run = match which {
-                    0 => timed(&rust_bin, &[&url, dest_text])?,
-                    1 => timed(
-                        Path::new("/usr/bin/curl"),
-                        &["-sS", "--fail", "-o", dest_text, &url],
-                    )?,
-                    _ => timed(Path::new("/bin/sh"), &["-c", &curl_sync])?,
-                };
+            for turn in 0..count {
+                let client = &mut clients[(turn + round) % count];
+                let (program, args) = (client.command)(&url, dest_text);
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let run = timed(&program, &args)?;
                 let len = std::fs::metadata(&dest)?.len();
                 if len != size {
-                    return Err(format!("downloaded {len} bytes, expected {size}").into());
+                    return Err(format!("{}: {len} bytes, expected {size}", client.name).into());
                 }
                 std::fs::remove_file(&dest)?;
-                runs[which].push(run);
+                client.runs.push(run);
             }
         }
-        let [rust, curl, synced] = &runs;
-        let mut rust_json = with_name("happyhorse-http", runs_json(rust));
-        rust_json["call_wall_s"] = stat(rust, |r| r.field("wall_s").unwrap_or(f64::NAN)).to_json();
-        sizes_json.push(serde_json::json!({
-            "bytes": size,
-            "clients": [
-                rust_json,
-                with_name("curl -o", runs_json(curl)),
-                with_name("curl -o && sync FILE", runs_json(synced)),
-            ],
-        }));
         let mib = size as f64 / f64::from(1 << 20);
-        for (name, runs) in [
-            ("happyhorse-http", rust),
-            ("curl -o", curl),
-            ("curl -o && sync FILE", synced),
-        ] {
+        let mut clients_json = Vec::new();
+        for client in &clients {
+            let runs = &client.runs;
             let wall = stat(runs, |r| r.wall);
+            let cpu = stat(runs, |r| r.cpu);
             println!(
-                "| {} | {name} | {} | {:.0} | {} | {} |",
+                "| {} | {} | {wall} | {:.0} | {cpu} | {:.2} | {} |",
                 human_size(size),
-                wall,
+                client.name,
                 mib / wall.median,
-                stat(runs, |r| r.cpu),
+                cpu.median * 1e9 / size as f64,
                 stat(runs, |r| r.max_rss_kib / 1024.0),
             );
+            let mut json = with_name(&client.name, runs_json(runs));
+            if client.name == "happyhorse-http" {
+                json["call_wall_s"] =
+                    stat(runs, |r| r.field("wall_s").unwrap_or(f64::NAN)).to_json();
+            }
+            clients_json.push(json);
         }
-        let wall = |runs: &[Run]| stat(runs, |r| r.wall).median;
-        let in_call = stat(rust, |r| r.field("wall_s").unwrap_or(f64::NAN)).median;
-        let rss = stat(rust, |r| r.max_rss_kib / 1024.0).median;
-        summary.push((
-            size,
-            wall(rust) / wall(curl),
-            wall(rust) / wall(synced),
-            in_call,
-            rss,
-        ));
-    }
-    println!(
-        "\n| size | wall ratio rust / curl -o (target ≤ 1.10) | rust / curl+sync | Rust download call alone s | Rust peak RSS MiB (target ≤ 32) |\n|---|---|---|---|---|"
-    );
-    for (size, ratio, ratio_synced, in_call, rss) in summary {
-        println!(
-            "| {} | {ratio:.3} | {ratio_synced:.3} | {in_call:.3} | {rss:.1} |",
-            human_size(size)
-        );
+        sizes_json.push(serde_json::json!({"bytes": size, "clients": clients_json}));
     }
     Ok(serde_json::json!({
         "dest_dir": dir.path().parent().unwrap_or(dir.path()).display().to_string(),
+        "aria2c": aria2c_version(),
+        "connections": CONNECTIONS,
         "sizes": sizes_json,
     }))
 }

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::{
     BASE_URL_ENV_VARS, BaseUrl, DEFAULT_BASE_URL, TOKEN_ENV_VARS, Token, env_first, redact_url,
 };
-use crate::download::{self, DownloadOptions, DownloadReport};
+use crate::download::{DownloadOptions, DownloadReport, Downloader, storage};
 use crate::driver;
 use crate::error::{Error, ErrorKind};
 use crate::outcome::core_error;
@@ -45,8 +45,10 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) api: ApiTransport,
-    /// For output files and image preflights: never carries the token.
+    /// For image preflights: never carries the token.
     pub(crate) storage: reqwest::Client,
+    /// For output files: never carries the token.
+    pub(crate) downloads: Downloader,
     pub(crate) poll_policy: PollPolicy,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) preflight_images: bool,
@@ -256,22 +258,11 @@ impl ClientBuilder {
             self.connect_timeout,
             self.max_body_bytes,
         )?;
-        let storage = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .connect_timeout(self.connect_timeout)
-            .read_timeout(self.request_timeout)
-            .user_agent(concat!("happyhorse/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Config,
-                    format!("building the download client: {}", e.without_url()),
-                )
-            })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 api,
-                storage,
+                storage: storage::fetch_client(self.connect_timeout, self.request_timeout)?,
+                downloads: Downloader::new(self.connect_timeout, self.retry_policy.clone()),
                 poll_policy: self.poll_policy,
                 retry_policy: self.retry_policy,
                 preflight_images: self.preflight_images,
@@ -338,7 +329,7 @@ impl Client {
         path: &std::path::Path,
         options: DownloadOptions,
     ) -> Result<DownloadReport, Error> {
-        download::download(&self.inner.storage, url, path, &options).await
+        self.inner.downloads.download(url, path, &options).await
     }
 
     /// The model catalogue (`GET /v1/models`), read by core: each entry's id, name and price

@@ -189,6 +189,8 @@ fn transport_error(failure: SendFailure) -> TransportError {
     }
 }
 
+/// Logs an event. Fields carrying the service's text (a retry's reason, an outcome) are written
+/// with `Debug` escaping, so no subscriber prints an escape sequence from the service raw.
 fn log_event(event: &Event) {
     match event {
         Event::Submitted { request_id } => tracing::debug!(%request_id, "submitted"),
@@ -200,11 +202,11 @@ fn log_event(event: &Event) {
             delay,
             reason,
         } => {
-            tracing::debug!(%request, retry, ?delay, %reason, "retrying");
+            tracing::debug!(%request, retry, ?delay, reason = ?reason.to_string(), "retrying");
         }
         Event::Unrecognised { status } => tracing::debug!(status, "unrecognised status"),
         Event::Cancel(status) => tracing::debug!(?status, "cancel"),
-        Event::Finished(outcome) => tracing::debug!(%outcome, "finished"),
+        Event::Finished(outcome) => tracing::debug!(outcome = ?outcome.to_string(), "finished"),
         other => tracing::debug!(?other, "event"),
     }
 }

@@ -167,7 +167,7 @@ pub(crate) fn job_result<M: Model>(outcome: Outcome) -> Result<JobResult<M>, Err
             // Only an object is a view of the typed output: serde would read a list positionally.
             let typed = match output {
                 serde_json::Value::Object(_) => serde_json::from_value(output).map_err(|error| {
-                    tracing::debug!(%request_id, %error, "the output does not fit the model's output type; using its URLs");
+                    tracing::debug!(%request_id, error = ?error.to_string(), "the output does not fit the model's output type; using its URLs");
                 }).ok(),
                 _ => None,
             };

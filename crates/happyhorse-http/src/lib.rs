@@ -15,9 +15,10 @@
 //!   before each submit (for a journal), and a cancel for the whole batch.
 //! - **Images from anywhere**: [`ImageSource`] — a URL, a local file or bytes; local images are
 //!   checked and sent inline as `data:` URIs.
-//! - **Downloads**: [`Client::download`] streams to a partial file beside the destination,
-//!   checks the size, fsyncs and renames atomically, resumes with `Range`, and never sends the
-//!   API token to the storage host.
+//! - **Downloads**: [`Client::download`] streams to a partial file beside the destination and
+//!   renames it into place only when it is provably whole (the declared length, and the MP4's
+//!   own boxes), resumes with `Range`, never hangs ([`StallGuard`], a deadline), and sends no
+//!   token, cookie or `Referer` to the storage host or where it redirects.
 //! - **Security**: the token is a secret (redacted from `Debug`, absent from errors and logs),
 //!   sent only to the API's own origin; plain `http://` is refused for non-loopback hosts while
 //!   a token is configured; JSON answers are size-limited before parsing.
@@ -70,7 +71,10 @@ pub use batch::{
 };
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_BODY_BYTES};
 pub use config::{BASE_URL_ENV_VARS, DEFAULT_BASE_URL, TOKEN_ENV_VARS};
-pub use download::{DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, Progress, ProgressFn};
+pub use download::{
+    DEFAULT_MAX_BYTES, DownloadOptions, DownloadReport, MAX_REDIRECTS, MediaFormat, Progress,
+    ProgressFn, Proof, StallGuard, renamed_by_a_stopped_download,
+};
 pub use error::{Error, ErrorKind};
 pub use happyhorse_core::oneshot::{ResultReport, StatusReport};
 pub use happyhorse_core::validate::{InputError, InputErrors};

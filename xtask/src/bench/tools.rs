@@ -1,4 +1,4 @@
-//! The outside tools the baselines need (curl, wrk, GNU time, taskset, python3, httpx): probed,
+//! The outside tools the baselines need (curl, aria2c, wrk, GNU time, taskset, python3, httpx): probed,
 //! installed when missing (Debian's packages as root, PyPI for httpx), otherwise reported with
 //! the reason so that a section can say "skipped: <tool> not available (<why>)".
 
@@ -12,6 +12,7 @@ use super::env::first_line;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tool {
     Curl,
+    Aria2,
     Wrk,
     Time,
     Taskset,
@@ -23,6 +24,7 @@ impl Tool {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Tool::Curl => "curl",
+            Tool::Aria2 => "aria2c",
             Tool::Wrk => "wrk",
             Tool::Time => "/usr/bin/time",
             Tool::Taskset => "taskset",
@@ -36,6 +38,7 @@ impl Tool {
         let (program, args): (&str, &[&str]) = match self {
             // bench_report calls /usr/bin/curl by path.
             Tool::Curl => ("/usr/bin/curl", &["--version"]),
+            Tool::Aria2 => ("aria2c", &["--version"]),
             Tool::Wrk => ("wrk", &["-v"]),
             Tool::Time => ("/usr/bin/time", &["--version"]),
             Tool::Taskset => ("taskset", &["--version"]),
@@ -68,6 +71,8 @@ impl Tool {
             Tool::Httpx => format!("httpx {text}"),
             // Debian's build says "time (GNU Time) UNKNOWN".
             Tool::Time if text.contains("UNKNOWN") => "GNU time".into(),
+            // "aria2 version 1.36.0" → "aria2c 1.36.0".
+            Tool::Aria2 => text.replace("aria2 version", "aria2c"),
             // "curl 8.5.0 (x86_64-pc-linux-gnu) libcurl/…" → "curl 8.5.0"; likewise wrk.
             Tool::Curl | Tool::Wrk => text
                 .split_whitespace()
@@ -82,6 +87,7 @@ impl Tool {
     fn debian_package(self) -> &'static str {
         match self {
             Tool::Curl => "curl",
+            Tool::Aria2 => "aria2",
             Tool::Wrk => "wrk",
             Tool::Time => "time",
             Tool::Taskset => "util-linux",

@@ -2,7 +2,7 @@
 //! each submit's intent is journalled durably before it is sent, each id and end as soon as
 //! known; videos are downloaded as their jobs succeed; a signal stops it as Ctrl-C does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,6 +41,9 @@ pub(crate) struct Runner<'a> {
     link: LedgerLink,
     /// Why stdout could not take an event, the first time it could not.
     stdout_lost: std::sync::Mutex<Option<String>>,
+    /// Every path the batch writes or reads: each job's video, the extra files named so far, the
+    /// journal, the report and the jobs file. A job's extra files skip them (see `files.rs`).
+    claimed: std::sync::Mutex<HashSet<PathBuf>>,
 }
 
 /// A finished download: (job index, saved path and size, or the error).
@@ -62,6 +65,16 @@ impl<'a> Runner<'a> {
         if let Some(deadline) = args.timeout {
             options = options.deadline(deadline);
         }
+        let mut claimed: HashSet<PathBuf> = jobs
+            .jobs
+            .iter()
+            .map(|job| out_dir.join(&job.output))
+            .collect();
+        claimed.extend([
+            journal.path.clone(),
+            out_dir.join(crate::cmd::batch::REPORT_NAME),
+            args.jobs.clone(),
+        ]);
         Self {
             journal,
             out_dir,
@@ -71,6 +84,7 @@ impl<'a> Runner<'a> {
             jobs,
             link,
             stdout_lost: std::sync::Mutex::new(None),
+            claimed: std::sync::Mutex::new(claimed),
         }
     }
 
@@ -347,7 +361,12 @@ impl<'a> Runner<'a> {
         let client = self.client.clone();
         let job = &self.jobs.jobs[index];
         let first = self.out_dir.join(&job.output);
-        let paths = crate::files::destinations(&job.id, Some(&first), &files);
+        let paths = crate::files::destinations_avoiding(
+            &job.id,
+            Some(&first),
+            &files,
+            &mut self.claimed.lock().expect("never poisoned"),
+        );
         let slots = Arc::clone(slots);
         tokio::spawn(async move {
             let _slot = slots.acquire_owned().await;

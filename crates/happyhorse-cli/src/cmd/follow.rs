@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use futures::StreamExt as _;
-use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle};
+use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle, PollPolicy};
 use happyhorse_types::image_to_video::ImageToVideo;
 
 use crate::cli::DownloadArgs;
@@ -29,6 +29,11 @@ pub(super) async fn follow(
     mut interrupted: bool,
     recorder: &Recorder,
 ) -> anyhow::Result<u8> {
+    // `--timeout` (default: the poll policy's 30 minutes) covers the downloads too.
+    let deadline = download
+        .timeout
+        .or(PollPolicy::default().deadline())
+        .map(|timeout| std::time::Instant::now() + timeout);
     let request_id = handle.request_id().to_owned();
     let resume = resume_command(session, &request_id, download);
     interrupts.note_on_forced_exit(match &resume {
@@ -56,6 +61,7 @@ pub(super) async fn follow(
     drop(events);
     if interrupted {
         return interrupt(
+            session,
             &mut handle,
             &request_id,
             resume.as_deref(),
@@ -81,6 +87,13 @@ pub(super) async fn follow(
             )?);
         }
     };
+    // Done and paid for: a forced exit from here on leaves files to fetch, not a job to wait for.
+    interrupts.note_on_forced_exit(match &resume {
+        Some(resume) => format!(
+            "job {request_id} succeeded, but its files were not all saved; download them with: {resume}"
+        ),
+        None => format!("job {request_id} succeeded; its files go with the in-process emulator"),
+    });
     let output = result.output_json().clone();
     let urls: Vec<String> = result.urls().map(str::to_owned).collect();
     if urls.is_empty() {
@@ -122,10 +135,31 @@ pub(super) async fn follow(
             let failure = Failure::new(exit::DOWNLOAD, why).with_request_id(&request_id);
             return Err(not_saved(failure, resume.as_deref(), &saved).into());
         }
-        match save(session, url, path, reporter).await {
+        // A Ctrl-C stops the download (its partial file stays, and resumes) and says how to
+        // fetch the rest: the job itself is over and paid for.
+        let saving = tokio::select! {
+            // A download that has finished wins over a signal that arrived meanwhile.
+            biased;
+            saving = save(session, url, path, deadline, reporter) => Some(saving),
+            () = interrupts.recv() => None,
+        };
+        let Some(saving) = saving else {
+            let code = interrupts.exit_code();
+            if let Some((path, bytes)) = saved.first() {
+                recorder.saved(path, *bytes);
+            }
+            return Err(interrupted_download(code, &request_id, &saved, resume.as_deref()).into());
+        };
+        match saving {
             Ok(report) => saved.push(report),
             Err(error) => {
-                let failure = exit_http::failure(&error, Some(&request_id));
+                let mut failure = exit_http::failure(&error, Some(&request_id));
+                // Out of time (the deadline or a stalling host): temporary, and `wait` resumes
+                // the partial file. Anything else is a download failure.
+                failure.code = match error.kind() {
+                    ErrorKind::Timeout => exit::TEMPORARY,
+                    _ => exit::DOWNLOAD,
+                };
                 return Err(not_saved(failure, resume.as_deref(), &saved).into());
             }
         }
@@ -139,10 +173,9 @@ pub(super) async fn follow(
     Ok(exit::OK)
 }
 
-/// A succeeded job whose files could not all be saved: exit 74, what was saved, and how to
-/// download them again.
+/// A succeeded job whose files could not all be saved (exit 74, or 75 when out of time, as
+/// `failure` says): what was saved, and how to download them again.
 fn not_saved(mut failure: Failure, resume: Option<&str>, saved: &[(PathBuf, u64)]) -> Failure {
-    failure.code = exit::DOWNLOAD;
     let done: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
     if !done.is_empty() {
         failure.message = format!("{} (already saved: {})", failure.message, done.join(", "));
@@ -157,15 +190,42 @@ fn not_saved(mut failure: Failure, resume: Option<&str>, saved: &[(PathBuf, u64)
     failure
 }
 
+/// A Ctrl-C (or SIGTERM, SIGHUP) during the downloads: what is saved, and how to fetch the rest;
+/// `code` is the signal's exit code.
+fn interrupted_download(
+    code: u8,
+    request_id: &str,
+    saved: &[(PathBuf, u64)],
+    resume: Option<&str>,
+) -> Failure {
+    let mut message = format!(
+        "interrupted while saving the files of job {request_id}, which succeeded (it is paid for)"
+    );
+    if !saved.is_empty() {
+        let done: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
+        message.push_str(&format!("; already saved: {}", done.join(", ")));
+    }
+    let mut failure = Failure::new(code, message).with_request_id(request_id);
+    if let Some(resume) = resume {
+        failure.message = format!("{}; download them with: {resume}", failure.message);
+        failure.extra().resume = Some(resume.to_owned());
+    }
+    failure
+}
+
 /// Downloads one file, with a progress bar on a terminal.
 async fn save(
     session: &Session,
     url: &str,
     path: &std::path::Path,
+    deadline: Option<std::time::Instant>,
     reporter: &mut Reporter,
 ) -> Result<(PathBuf, u64), happyhorse_http::Error> {
     let bar = reporter.download_bar();
     let mut options = DownloadOptions::default();
+    if let Some(deadline) = deadline {
+        options = options.deadline(deadline);
+    }
     if let Some(bar) = bar.clone() {
         options = options.on_progress(move |p| {
             if let Some(total) = p.total {
@@ -226,6 +286,7 @@ fn ended_badly(
 
 /// Ctrl-C: cancel a queued job; a running one cannot be cancelled, so say how to resume. Exit 130.
 async fn interrupt(
+    session: &Session,
     handle: &mut JobHandle<ImageToVideo>,
     request_id: &str,
     resume: Option<&str>,
@@ -240,7 +301,8 @@ async fn interrupt(
     interrupts.note_on_forced_exit(match resume {
         Some(_) => format!(
             "the cancel of job {request_id} was sent but not answered: the job may still run and be billed; \
-             check with: happyhorse status {request_id}"
+             check with: {}",
+            session.command(&["status", request_id])
         ),
         None => format!("job {request_id} stops with the in-process emulator"),
     });
@@ -291,12 +353,16 @@ fn resume_command(session: &Session, request_id: &str, download: &DownloadArgs) 
     if session.is_emulator() {
         return None;
     }
-    let mut command = format!("happyhorse wait {request_id}");
-    if let Some(path) = &download.output {
-        command.push_str(&format!(" -o {}", path.display()));
+    let path = download
+        .output
+        .as_ref()
+        .map(|path| path.to_string_lossy().into_owned());
+    let mut args = vec!["wait", request_id];
+    if let Some(path) = &path {
+        args.extend(["-o", path]);
     }
     if download.no_download {
-        command.push_str(" --no-download");
+        args.push("--no-download");
     }
-    Some(command)
+    Some(session.command(&args))
 }

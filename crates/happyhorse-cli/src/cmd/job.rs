@@ -77,7 +77,7 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
             };
             return match printed {
                 Ok(()) => Ok(exit::OK),
-                Err(why) => Err(id_not_written(id, &why)),
+                Err(why) => Err(id_not_written(&session, id, &why)),
             };
         }
         follow(
@@ -142,11 +142,12 @@ pub(super) async fn submit_command(
                 .and_then(|()| output.result(id))
         };
         if let Err(error) = printed {
-            return Err(id_not_written(id, &crate::read::io_reason(&error)));
+            return Err(id_not_written(&session, id, &crate::read::io_reason(&error)));
         }
         if interrupted {
             let message = format!(
-                "interrupted: job {id} was created and will run (and be billed) unless cancelled: happyhorse cancel {id}"
+                "interrupted: job {id} was created and will run (and be billed) unless cancelled: {}",
+                session.command(&["cancel", id])
             );
             return Err(Failure::new(interrupts.exit_code(), message)
                 .with_request_id(id)
@@ -161,12 +162,14 @@ pub(super) async fn submit_command(
 }
 
 /// A job was created but stdout could not take its id (`why`): exit 1, the id on stderr.
-fn id_not_written(id: &str, why: &str) -> anyhow::Error {
+fn id_not_written(session: &service::Session, id: &str, why: &str) -> anyhow::Error {
     Failure::new(
         exit::GENERIC,
         format!(
             "job {id} was created, but its id could not be written to stdout ({why}); it is in the job \
-             ledger (`happyhorse jobs`): follow it with happyhorse wait {id}, or cancel it with happyhorse cancel {id}"
+             ledger (`happyhorse jobs`): follow it with {}, or cancel it with {}",
+            session.command(&["wait", id]),
+            session.command(&["cancel", id])
         ),
     )
     .with_request_id(id)
@@ -471,7 +474,10 @@ async fn submit_past_ctrl_c(
     interrupts.note_on_forced_exit(if session.is_emulator() {
         format!("job {id} stops with the in-process emulator")
     } else {
-        format!("job {id} goes on at the service and may be billed; cancel it with: happyhorse cancel {id}")
+        format!(
+            "job {id} goes on at the service and may be billed; cancel it with: {}",
+            session.command(&["cancel", id])
+        )
     });
     tracing::debug!(
         request_id = id,

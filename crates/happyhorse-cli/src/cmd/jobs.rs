@@ -70,7 +70,6 @@ fn shown_state(entry: &JobEntry, now: SystemTime) -> JobState {
 
 /// What to do about a job, or `None` when nothing is to be done.
 fn next_step(entry: &JobEntry, now: SystemTime) -> Option<String> {
-    let service = service_flag(&entry.base_url);
     match (shown_state(entry, now), &entry.request_id) {
         (JobState::OutcomeUnknown, _) => Some(
             "its submit may have created a job (and a bill) whose id never arrived: check the account's \
@@ -82,16 +81,27 @@ fn next_step(entry: &JobEntry, now: SystemTime) -> Option<String> {
              exist; check the account's requests before submitting this input again"
                 .to_owned(),
         ),
-        (_, Some(id)) if entry.is_unfinished() => {
-            let output = entry
-                .output
-                .as_ref()
-                .map(|p| format!(" -o {}", p.display()))
-                .unwrap_or_default();
-            Some(format!("resume with: happyhorse{service} wait {id}{output}"))
-        }
+        (_, Some(id)) if entry.is_unfinished() => Some(format!(
+            "resume with: {}",
+            wait_command(&entry.base_url, id, entry.output.as_deref())
+        )),
         _ => None,
     }
+}
+
+/// `happyhorse [--base-url URL] wait ID [-o PATH]`, every argument quoted for a POSIX shell so
+/// the command works pasted as printed (`-o 'my videos/a.mp4'`).
+fn wait_command(base_url: &str, id: &str, output: Option<&std::path::Path>) -> String {
+    let output = output.map(|p| p.to_string_lossy().into_owned());
+    let mut args = vec!["wait", id];
+    if let Some(output) = &output {
+        args.extend(["-o", output]);
+    }
+    format!(
+        "happyhorse{} {}",
+        service_flag(base_url),
+        crate::service::quoted(&args)
+    )
 }
 
 /// `--base-url URL` for a job at a service other than the default, so the command works as is.
@@ -100,7 +110,7 @@ fn service_flag(base_url: &str) -> String {
     if base_url.trim_end_matches('/') == default {
         String::new()
     } else {
-        format!(" --base-url {base_url}")
+        format!(" --base-url {}", crate::service::quoted(&[base_url]))
     }
 }
 
@@ -251,6 +261,29 @@ mod tests {
         assert_eq!(
             service_flag("http://127.0.0.1:9"),
             " --base-url http://127.0.0.1:9"
+        );
+    }
+
+    #[test]
+    fn the_resume_command_pastes_as_printed() {
+        let output = "my videos/it's \"here\".mp4";
+        let command = wait_command(
+            "http://127.0.0.1:9/a b",
+            "req-1",
+            Some(std::path::Path::new(output)),
+        );
+        assert_eq!(
+            shlex::split(&command).unwrap(),
+            [
+                "happyhorse",
+                "--base-url",
+                "http://127.0.0.1:9/a b",
+                "wait",
+                "req-1",
+                "-o",
+                output
+            ],
+            "{command}"
         );
     }
 }

@@ -224,9 +224,18 @@ pub(super) fn wait_download(
     match &download.output {
         Some(path) => {
             let resolved = crate::books::absolute(path);
-            let ours = entry
-                .and_then(|e| e.saved.as_ref())
-                .is_some_and(|(saved, _)| *saved == resolved);
+            let ours = entry.is_some_and(|entry| {
+                let saved = entry
+                    .saved
+                    .as_ref()
+                    .is_some_and(|(saved, _)| *saved == resolved);
+                // Killed between the rename and the ledger's record: the file is this job's
+                // video, whole, and the download's own leftovers say it was put there by it.
+                let renamed = entry.state == JobState::Succeeded
+                    && entry.output.as_ref() == Some(&resolved)
+                    && happyhorse_http::renamed_by_a_stopped_download(&resolved);
+                saved || renamed
+            });
             let existing = if download.force || ours {
                 Existing::Replace
             } else {

@@ -167,10 +167,21 @@ fn kill_point(seed: usize, jobs: usize) -> (&'static str, usize) {
 #[test]
 fn kill_9_at_24_seeded_moments_then_rerunning_loses_nothing_and_pays_nothing_twice() {
     const JOBS: usize = 10;
-    // A 2 MiB video makes downloads long enough to be killed in the middle of.
-    let video: Vec<u8> = (0..2u32 << 20)
+    // A 2 MiB video makes downloads long enough to be killed in the middle of. It is laid out
+    // as an MP4 (`ftyp`, `mdat`, `moov`): a download is kept only when its boxes show it whole.
+    let media: Vec<u8> = (0..2u32 << 20)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
+    let mut video = Vec::new();
+    for (kind, body) in [
+        (b"ftyp", &b"isom\0\0\0\0isom"[..]),
+        (b"mdat", &media[..]),
+        (b"moov", &[0u8; 8][..]),
+    ] {
+        video.extend_from_slice(&u32::try_from(8 + body.len()).unwrap().to_be_bytes());
+        video.extend_from_slice(kind);
+        video.extend_from_slice(body);
+    }
     let mut reported_unknown = 0;
     let mut submitted_twice = 0;
     for seed in 0..24 {

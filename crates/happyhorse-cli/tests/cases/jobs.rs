@@ -532,10 +532,16 @@ fn ctrl_c_or_sighup_while_running_says_it_cannot_cancel_and_how_to_resume() {
         let last = after.last().unwrap();
         assert_eq!(last["event"], "interrupted");
         assert_eq!(last["cancel"], "too_late");
-        assert_eq!(last["resume"], format!("happyhorse wait {id} -o later.mp4"));
+        assert_eq!(
+            last["resume"],
+            format!(
+                "happyhorse --base-url {} wait {id} -o later.mp4",
+                emu.emulator().base_url()
+            )
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            stderr.contains("cannot be cancelled") && stderr.contains("happyhorse wait"),
+            stderr.contains("cannot be cancelled") && stderr.contains(&format!("wait {id}")),
             "{stderr}"
         );
         assert_eq!(
@@ -629,7 +635,13 @@ fn timeout_leaves_the_job_running_and_says_how_to_resume() {
     let last = events.last().unwrap();
     assert_eq!(last["event"], "timeout");
     let id = events[0]["request_id"].as_str().unwrap();
-    assert_eq!(last["resume"], format!("happyhorse wait {id}"));
+    assert_eq!(
+        last["resume"],
+        format!(
+            "happyhorse --base-url {} wait {id}",
+            emu.emulator().base_url()
+        )
+    );
     assert_eq!(
         emu.emulator().stats().jobs.cancelled,
         0,

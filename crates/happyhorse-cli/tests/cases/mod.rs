@@ -1,9 +1,11 @@
 mod bad_input;
 mod batch;
 mod common;
+mod downloads;
 mod forced_exit;
 mod help;
 mod hostile_input;
+mod hostile_server;
 mod jobs;
 mod journal_recovery;
 mod kill;

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::common::{happyhorse, horse_png};
-use super::stranger::Stranger;
+use super::stranger::{Stranger, file_body};
 
 const RESULT: &str = "GET /v1/requests/req-1/result";
 const STATUS: &str = "GET /v1/requests/req-1/status";
@@ -73,13 +73,13 @@ fn every_output_shape_saves_every_file_and_exits_0() {
         exit(&run, 0);
         let stdout = text(&run.stdout);
         for name in &expected {
-            let served = if name.ends_with(".png") {
-                "file i.png"
+            let served = file_body(if name.ends_with(".png") {
+                "i.png"
             } else {
-                "file v.mp4"
-            };
+                "v.mp4"
+            });
             assert_eq!(
-                std::fs::read_to_string(dir.path().join(name)).unwrap(),
+                std::fs::read(dir.path().join(name)).unwrap(),
                 served,
                 "{output}"
             );
@@ -307,7 +307,7 @@ fn errors_sent_with_http_200_are_errors_and_an_expired_id_is_not_resumed() {
     exit(&run, 66);
     let stderr = text(&run.stderr);
     assert!(
-        !stderr.contains("resume") && !stderr.contains("happyhorse wait"),
+        !stderr.contains("resume") && !stderr.contains("wait req-1"),
         "{stderr}"
     );
 }

@@ -308,7 +308,10 @@ fn submit_and_run_no_wait_never_lose_the_id_to_a_stdout_that_cannot_be_written()
             "{what}: {stderr}"
         );
         assert!(
-            stderr.contains(&format!("happyhorse cancel {id}")),
+            stderr.contains(&format!(
+                "happyhorse --base-url {} cancel {id}",
+                emu.emulator().base_url()
+            )),
             "{what}: {stderr}"
         );
         let entry = ledger.job(None, id).unwrap();

@@ -1,8 +1,10 @@
 //! A stranger: a few dozen lines of hyper answering the way RunComfy's partly documented API may
 //! answer — not our emulator, which agrees with the client by construction. Each route replays
 //! its answers in order, repeating the last; `{base}` in a body becomes the server's own URL, and
-//! `/files/NAME` serves `file NAME` so downloads can be checked byte for byte. A route can be
-//! held: its request is counted on arrival, and answered only when the test releases it.
+//! `/files/NAME` serves [`file_body`] (`file NAME`, wrapped in MP4 boxes for a `.mp4`, since a
+//! download is kept only when a video's boxes show it whole) so downloads can be checked byte
+//! for byte. A route can be held: its request is counted on arrival, and answered only when
+//! the test releases it (never, if it does not).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -120,7 +122,7 @@ fn answer(
     let route = route_of(request);
     hits.lock().unwrap().push(route.clone());
     if let Some(name) = route.strip_prefix("GET /files/") {
-        return respond(200, format!("file {name}"));
+        return Response::new(Full::new(Bytes::from(file_body(name))));
     }
     let mut routes = routes.lock().unwrap();
     let (status, body) = match routes.get_mut(&route) {
@@ -132,6 +134,26 @@ fn answer(
         ),
     };
     respond(status, body.replace("{base}", base))
+}
+
+/// What `/files/NAME` serves: `file NAME`, as the media data of a minimal MP4 (`ftyp`, `mdat`,
+/// `moov`) when NAME ends in `.mp4`.
+pub(crate) fn file_body(name: &str) -> Vec<u8> {
+    let text = format!("file {name}");
+    if !name.ends_with(".mp4") {
+        return text.into_bytes();
+    }
+    let mut mp4 = Vec::new();
+    for (kind, body) in [
+        (b"ftyp", &b"isom\0\0\0\0isom"[..]),
+        (b"mdat", text.as_bytes()),
+        (b"moov", &[0u8; 8][..]),
+    ] {
+        mp4.extend_from_slice(&u32::try_from(8 + body.len()).unwrap().to_be_bytes());
+        mp4.extend_from_slice(kind);
+        mp4.extend_from_slice(body);
+    }
+    mp4
 }
 
 /// "METHOD /path", without the query.

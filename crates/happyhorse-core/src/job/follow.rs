@@ -259,7 +259,7 @@ impl Job {
                 Phase::Running
             }
             JobState::Unrecognised { status } => {
-                if !self.track_unrecognised(status, now) {
+                if !self.track_unrecognised(status, result, now) {
                     return;
                 }
                 Phase::Unknown
@@ -294,9 +294,16 @@ impl Job {
         }
     }
 
-    /// Counts an unrecognised status; ends the job once the limit is passed.
-    /// Returns whether the job goes on.
-    fn track_unrecognised(&mut self, status: String, now: Instant) -> bool {
+    /// Counts an unrecognised status; ends the job once the limit is passed — as a success
+    /// without files when the last result said the job succeeded (it is paid for and will not
+    /// change: "resume" or "this client may be too old" would mislead). Returns whether the job
+    /// goes on.
+    fn track_unrecognised(
+        &mut self,
+        status: String,
+        result: Option<ResultResponse>,
+        now: Instant,
+    ) -> bool {
         let (max_count, max_time) = self.config.unrecognised_limit();
         let Some(follow) = self.follow() else {
             return false;
@@ -317,6 +324,16 @@ impl Job {
         }
         if count > max_count || elapsed > max_time {
             let request_id = self.request_id().cloned();
+            if let (Some(request_id), Some(result)) = (request_id.clone(), result)
+                && let Some(output) = vocabulary::succeeded_without_output(&result)
+            {
+                self.finish(Outcome::Succeeded {
+                    request_id,
+                    output,
+                    result: Box::new(result),
+                });
+                return false;
+            }
             let error = Error::UnrecognisedStatus {
                 status,
                 count,

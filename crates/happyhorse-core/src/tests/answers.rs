@@ -143,7 +143,7 @@ fn essential_fields_of_an_unexpected_type_make_the_answer_unreadable() {
         ),
         (
             RequestKind::Submit,
-            oneshot::read_submit(&Response::new(200, r#"{"request_id":5}"#)).map(drop),
+            oneshot::read_submit(&Response::new(200, r#"{"request_id":["r1"]}"#)).map(drop),
             "request_id",
         ),
     ];

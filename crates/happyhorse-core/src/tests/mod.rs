@@ -4,6 +4,7 @@
 mod answers;
 mod cancel;
 mod harness;
+mod hostile;
 mod lifecycle;
 mod oneshot;
 mod props;

@@ -92,9 +92,12 @@ pub(crate) fn json_body<T>(
         }));
     };
     // Some RunComfy APIs answer errors with HTTP 200 and a top-level `error_code`; a body with a
-    // `status` is a state report (a failed job's result may carry error fields too).
-    let has_error_code = json.get("error_code").is_some_and(|code| !code.is_null());
-    if has_error_code && json.get("status").is_none() {
+    // `status` is a state report (a failed job's result may carry error fields too). A code that
+    // says "no error" (`0`, `"0"`, `"ok"`) is not an error, and a submit answer that carries a
+    // request id created that job: calling it refused would invite paying for it twice.
+    let has_error_code = json.get("error_code").is_some_and(is_error_code);
+    let names_a_job = kind == RequestKind::Submit && json.get("request_id").is_some_and(is_an_id);
+    if has_error_code && json.get("status").is_none() && !names_a_job {
         return Err(Answer::Api(api_error(
             kind,
             response.status,
@@ -104,6 +107,46 @@ pub(crate) fn json_body<T>(
         )));
     }
     Ok(json)
+}
+
+/// Whether an `error_code` value says something went wrong (not `null`, `0`, `""`, `"0"`, `"ok"`,
+/// `"success"` or `false`).
+fn is_error_code(code: &Value) -> bool {
+    match code {
+        Value::Null => false,
+        Value::Bool(is_error) => *is_error,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(text) => {
+            let text = text.trim();
+            !(text.is_empty()
+                || text == "0"
+                || text.eq_ignore_ascii_case("ok")
+                || text.eq_ignore_ascii_case("success"))
+        }
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// Whether a `request_id` value can name a job: a non-blank string, or a number.
+fn is_an_id(id: &Value) -> bool {
+    match id {
+        Value::String(text) => !text.trim().is_empty(),
+        Value::Number(_) => true,
+        _ => false,
+    }
+}
+
+/// A submit's `request_id` as the text it stands for: trimmed, and a number as its digits (the
+/// id is the only handle on a job that may already be billed; it is not lost to its spelling).
+fn tidy_request_id(json: &mut Value) {
+    if let Some(id) = json.get_mut("request_id") {
+        let tidy = match id {
+            Value::String(text) if text.trim() != text => text.trim().to_owned(),
+            Value::Number(number) => number.to_string(),
+            _ => return,
+        };
+        *id = Value::String(tidy);
+    }
 }
 
 /// Reads `response` as the answer to a `kind` call expecting a `T`.
@@ -128,7 +171,50 @@ pub(crate) fn read<T: DeserializeOwned>(kind: RequestKind, response: &Response) 
 
 /// Whether `status` is a word for "finished successfully" on `/result`.
 pub(crate) fn says_succeeded(status: Option<&str>) -> bool {
-    matches!(status, Some("succeeded" | "completed"))
+    matches!(
+        status.map(canonical_status),
+        Some("succeeded" | "completed")
+    )
+}
+
+/// A status word as this client knows it: the documented spelling of any plausible variant —
+/// other case or spacing (`SUCCEEDED`, ` Completed `, `in-progress`) and the words official
+/// clients also accept (`pending`, `waiting`, `starting`, `processing`, …). A word it does not
+/// know comes back as sent (and is reported as unrecognised).
+///
+/// A paid job must not be given up on because the service capitalised a word: each of these was
+/// read as an unknown status, and a job reported as `processing` for a minute was abandoned.
+pub(crate) fn canonical_status(word: &str) -> &str {
+    let normal: String = word
+        .trim()
+        .chars()
+        .map(|c| match c {
+            ' ' | '-' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    match normal.as_str() {
+        "in_queue" | "queued" | "pending" | "waiting" | "submitted" => "in_queue",
+        "in_progress" | "running" | "processing" | "starting" | "started" => "in_progress",
+        "completed" | "complete" => "completed",
+        "succeeded" | "success" | "successful" => "succeeded",
+        "failed" | "failure" => "failed",
+        "cancelled" => "cancelled",
+        "canceled" => "canceled",
+        _ => word,
+    }
+}
+
+/// Rewrites a `status` string field to its [`canonical_status`] before it is read.
+fn canonicalise_status(json: &mut Value) {
+    if let Some(status) = json.get_mut("status")
+        && let Some(word) = status.as_str()
+    {
+        let canonical = canonical_status(word);
+        if canonical != word {
+            *status = Value::String(canonical.to_owned());
+        }
+    }
 }
 
 /// The fields whose value decides what an answer means. Any other field of an unexpected type
@@ -160,6 +246,12 @@ const RESULT_ENVELOPE: [&str; 9] = [
 /// read as a number when it is a numeric string (`"queue_position":"3"`), else dropped.
 /// The error names the field at fault, when there is one.
 fn read_leniently<T: DeserializeOwned>(kind: RequestKind, mut json: Value) -> Result<T, String> {
+    if matches!(kind, RequestKind::Status | RequestKind::Result) {
+        canonicalise_status(&mut json);
+    }
+    if kind == RequestKind::Submit {
+        tidy_request_id(&mut json);
+    }
     if kind == RequestKind::Result {
         lift_output(&mut json);
     }
@@ -191,8 +283,9 @@ fn read_leniently<T: DeserializeOwned>(kind: RequestKind, mut json: Value) -> Re
     }
 }
 
-/// Makes the field `name` fit: a numeric string becomes its number, anything else is dropped.
-/// Returns whether anything changed.
+/// Makes the field `name` fit: a numeric string becomes its number, a whole number written as a
+/// fraction (`3.0`, `"1e3"`) becomes an integer, anything else is dropped. Returns whether
+/// anything changed (each step strictly simplifies the value, so mending ends).
 fn mend(object: &mut Map<String, Value>, name: &str) -> bool {
     let Some(value) = object.get_mut(name) else {
         return false;
@@ -201,7 +294,30 @@ fn mend(object: &mut Map<String, Value>, name: &str) -> bool {
         *value = Value::Number(number);
         return true;
     }
+    if let Some(whole) = value.as_number().and_then(whole_number) {
+        *value = Value::Number(whole);
+        return true;
+    }
     object.shift_remove(name).is_some()
+}
+
+/// A fraction with nothing after the point (`3.0`) as the integer it is; `None` for anything
+/// else, an integer included.
+fn whole_number(number: &serde_json::Number) -> Option<serde_json::Number> {
+    if !number.is_f64() {
+        return None;
+    }
+    let value = number.as_f64()?;
+    let whole = value.fract() == 0.0 && value.abs() < 9.0e15;
+    if !whole {
+        return None;
+    }
+    // Exact: |value| < 2^53, so the conversion loses nothing.
+    let integer = value as i64;
+    Some(match u64::try_from(integer) {
+        Ok(unsigned) => unsigned.into(),
+        Err(_) => integer.into(),
+    })
 }
 
 /// A number sent as a string: `"3"`, `" 0.05 "`, `"-1"`. `None` for anything else.

@@ -11,7 +11,7 @@ use std::fmt;
 use happyhorse_types::JobStatus;
 use serde_json::Value;
 
-use super::answer::{Answer, Read, json_body};
+use super::answer::{Answer, Read, canonical_status, json_body};
 use crate::{RequestKind, Response};
 
 /// What a cancel request achieved, as far as the service said. Shared by
@@ -96,12 +96,38 @@ pub(crate) fn read_cancel(response: &Response) -> Read<CancelVerdict> {
                 scan_word(&text, "status"),
             ))
         }
+        // Refused with a verdict (a 409 `not_cancellable`, say): the service said what became
+        // of the job, and that is the answer — not "check the input".
+        Err(Answer::Api(error)) => match refusal_verdict(response) {
+            Some(verdict) => Answer::Ok(verdict),
+            None => Answer::Api(error),
+        },
         Err(other) => other,
     };
     Read {
         answer,
         retry_after,
     }
+}
+
+/// The verdict of a cancel refused as conflicting with the job's state (HTTP 400, 409, 410 or
+/// 422) that names its `outcome`, JSON or not. Other refusals (401, 403, 404, 429, …) mean what
+/// they always mean.
+fn refusal_verdict(response: &Response) -> Option<CancelVerdict> {
+    if !matches!(response.status, 400 | 409 | 410 | 422) {
+        return None;
+    }
+    let (outcome, status) = match serde_json::from_slice::<Value>(&response.body) {
+        Ok(json) => (word(&json, "outcome"), word(&json, "status")),
+        Err(_) => {
+            let text = String::from_utf8_lossy(&response.body);
+            (scan_word(&text, "outcome"), scan_word(&text, "status"))
+        }
+    };
+    // Only an outcome this client knows: an error body's `status` alone says nothing of the job.
+    let outcome =
+        outcome.filter(|o| verdict(Some(o.clone()), None) != CancelVerdict::Unconfirmed)?;
+    Some(verdict(Some(outcome), status))
 }
 
 fn word(json: &Value, name: &str) -> Option<String> {
@@ -122,7 +148,8 @@ fn scan_word(text: &str, name: &str) -> Option<String> {
 
 /// The verdict the words `outcome` and `status` amount to.
 fn verdict(outcome: Option<String>, status: Option<String>) -> CancelVerdict {
-    let outcome = outcome.map(|w| w.to_ascii_lowercase());
+    // The same tolerance of case and spacing as a status word (`Not-Cancellable`, `CANCELLED`).
+    let outcome = outcome.map(|w| w.trim().to_ascii_lowercase().replace([' ', '-'], "_"));
     let cancelled = matches!(outcome.as_deref(), Some("cancelled" | "canceled"));
     let refused = matches!(
         outcome.as_deref(),
@@ -131,7 +158,7 @@ fn verdict(outcome: Option<String>, status: Option<String>) -> CancelVerdict {
     if cancelled {
         return CancelVerdict::Cancelled;
     }
-    match status.map(JobStatus::from) {
+    match status.map(|word| JobStatus::from(canonical_status(&word))) {
         Some(JobStatus::Cancelled | JobStatus::Canceled) => CancelVerdict::Cancelled,
         Some(JobStatus::InProgress) => CancelVerdict::TooLate,
         Some(JobStatus::Completed | JobStatus::Succeeded | JobStatus::Failed) => {

@@ -3,6 +3,7 @@
 //!
 //! | Wire | Meaning here |
 //! |---|---|
+//! | a status word in any case or spacing (`SUCCEEDED`, `in-progress`), or `pending`, `waiting`, `queued`, `submitted`, `processing`, `starting`, `started`, `running`, `complete`, `success`, `failure` | the documented word it stands for |
 //! | `/status` `in_queue` (+ `queue_position`) | [`JobState::Queued`] |
 //! | `/status` `in_progress` | [`JobState::Running`] |
 //! | `/status` `completed`, `succeeded`, `failed` | [`JobState::Finished`]: the outcome is on `/result` |
@@ -11,15 +12,15 @@
 //! | `/result` `succeeded` or `completed` with `output` (any JSON: object, URL, list, nesting) | [`JobState::Succeeded`]; its files are [`output_files`] |
 //! | `/result` `succeeded` or `completed` without `output`, with URLs in other fields | [`JobState::Succeeded`], those fields read as the output |
 //! | `/result` `succeeded` or `completed` without `output` but with `error` | [`JobState::Failed`] |
-//! | `/result` `succeeded` or `completed` with none of these | [`JobState::Unrecognised`] (re-polled, bounded) |
+//! | `/result` `succeeded` or `completed` with none of these | [`JobState::Unrecognised`] (re-polled, bounded; then a success without files) |
 //! | `/result` `failed` (`error`: string or object, or absent) | [`JobState::Failed`] |
 //! | any other status | [`JobState::Unrecognised`] (reported as an event, re-polled, bounded) |
-//! | cancel: any 2xx, JSON or not (the documented example is not) | a [`CancelVerdict`] from its `outcome` and `status` words, never an error |
-//! | a body with a top-level `error_code` and no `status`, on any HTTP status (200 included) | [`ApiError`](crate::ApiError) |
+//! | cancel: any 2xx, JSON or not (the documented example is not), or a 400/409/410/422 naming a known `outcome` | a [`CancelVerdict`] from its `outcome` and `status` words, never an error |
+//! | a body with a top-level `error_code` (not `0`, `"ok"`, …) and no `status`, on any HTTP status (200 included); not a 2xx submit carrying a `request_id` | [`ApiError`](crate::ApiError) |
 //! | `400004` or 401 · `400002` · `400001` · `403001` or 403 · `404001` or 404 · 429 · 5xx | [`ApiErrorKind`](crate::ApiErrorKind) |
 //! | `detail`: a string, a list (FastAPI's `{"loc","msg"}` items included) or any JSON | [`ApiError::detail_lines`](crate::ApiError::detail_lines) |
 //! | missing `*_url` fields | ignored: paths are always built from the request id |
-//! | a number sent as a string (`"queue_position":"3"`, `"cost":"0.05"`, `"base_price_usd":"0.1"`) | read as the number |
+//! | a number sent as a string (`"queue_position":"3"`, `"cost":"0.05"`, `"base_price_usd":"0.1"`), a whole number as a fraction (`3.0`), a submit's id as a number or padded | read as the number / the id |
 //! | an optional field of an unexpected type (`"cost":"cheap"`) | ignored, the rest is read; only `request_id` (submit) and `status` (status, result) must fit |
 //!
 //! `docs/lifecycle.md` has the same table with the shapes of `output` that are accepted.
@@ -70,7 +71,8 @@ pub enum JobState {
     },
     /// Cancelled.
     Cancelled,
-    /// A state this client does not recognise (an unknown status, or "succeeded" with no output).
+    /// A state this client does not recognise (an unknown status, or "succeeded" with no output:
+    /// a job waits for the output a bounded while, then ends as a success without files).
     Unrecognised {
         /// The status as sent (shortened when long: it ends up in events and error messages),
         /// with a note when the status itself was known.
@@ -150,6 +152,14 @@ pub fn state_from_result(result: &ResultResponse) -> JobState {
             status: crate::validate::shorten(other),
         },
     }
+}
+
+/// The output of a result that says the job succeeded without sending one (`null` when absent):
+/// `None` when the result does not say it succeeded. A job reads this way only once waiting
+/// for its output is over (see [`JobState::Unrecognised`]).
+pub(crate) fn succeeded_without_output(result: &ResultResponse) -> Option<Value> {
+    answer::says_succeeded(Some(result.status.as_str()))
+        .then(|| result.output.clone().unwrap_or(Value::Null))
 }
 
 /// A submit answer reduced to what matters: the new job's checked id.

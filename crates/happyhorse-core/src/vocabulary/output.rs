@@ -5,6 +5,8 @@
 //! URLs. So does this. The typed output of a model stays a *view* of the same JSON; these URLs
 //! are what a client downloads.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 /// One file of a job's output.
@@ -51,37 +53,55 @@ const VIDEO_EXTENSIONS: [&str; 6] = ["mp4", "mov", "webm", "m4v", "mkv", "avi"];
 /// assert_eq!(urls(json!(["https://s/v.mp4", "https://s/v.mp4", "data:,x", 3])), ["https://s/v.mp4"]);
 /// ```
 pub fn output_files(output: &Value) -> Vec<OutputFile> {
-    let mut found: Vec<OutputFile> = Vec::new();
+    let mut found = Found::default();
     walk(output, false, &mut found);
     // Stable: videos keep their order, the rest theirs.
-    let (mut videos, others): (Vec<_>, Vec<_>) = found.into_iter().partition(|f| f.is_video);
+    let (mut videos, others): (Vec<_>, Vec<_>) = found.files.into_iter().partition(|f| f.is_video);
     videos.extend(others);
     videos
+}
+
+/// The files found so far, and where each URL is among them: an output may list many thousands
+/// of URLs, and looking each up in the list would make reading it quadratic.
+#[derive(Default)]
+struct Found {
+    files: Vec<OutputFile>,
+    index: HashMap<String, usize>,
+}
+
+impl Found {
+    fn add(&mut self, url: &str, is_video: bool) {
+        match self.index.get(url) {
+            // Seen before: it is a video if any of its mentions says so.
+            Some(&at) => self.files[at].is_video |= is_video,
+            None => {
+                self.index.insert(url.to_owned(), self.files.len());
+                self.files.push(OutputFile {
+                    url: url.to_owned(),
+                    is_video,
+                });
+            }
+        }
+    }
 }
 
 /// Whether `value` holds at least one http(s) URL anywhere.
 pub(crate) fn has_url(value: &Value) -> bool {
     match value {
-        Value::String(text) => as_url(text).is_some(),
+        Value::String(text) => !urls_in(text).is_empty(),
         Value::Array(items) => items.iter().any(has_url),
         Value::Object(object) => object.values().any(has_url),
         _ => false,
     }
 }
 
-fn walk(value: &Value, under_video_key: bool, found: &mut Vec<OutputFile>) {
+fn walk(value: &Value, under_video_key: bool, found: &mut Found) {
     match value {
         Value::String(text) => {
-            let Some(url) = as_url(text) else { return };
-            let is_video = under_video_key
-                || extension(url).is_some_and(|ext| VIDEO_EXTENSIONS.contains(&ext.as_str()));
-            match found.iter_mut().find(|f| f.url == url) {
-                // Seen before: it is a video if any of its mentions says so.
-                Some(seen) => seen.is_video |= is_video,
-                None => found.push(OutputFile {
-                    url: url.to_owned(),
-                    is_video,
-                }),
+            for url in urls_in(text) {
+                let is_video = under_video_key
+                    || extension(url).is_some_and(|ext| VIDEO_EXTENSIONS.contains(&ext.as_str()));
+                found.add(url, is_video);
             }
         }
         Value::Array(items) => {
@@ -99,9 +119,39 @@ fn walk(value: &Value, under_video_key: bool, found: &mut Vec<OutputFile>) {
     }
 }
 
-/// `text` trimmed, when it is an absolute http(s) URL with a host and no whitespace.
-fn as_url(text: &str) -> Option<&str> {
+/// The URLs a string holds: itself (trimmed) when it is an absolute http(s) URL, or each of
+/// several such URLs separated by whitespace. A URL with spaces in its file name, as a careless
+/// server may send it unencoded (`…/my clip.mp4`), is still that one URL (the download encodes
+/// the spaces): dropping it would lose a paid file. Prose that merely mentions a URL, or starts
+/// with one (`https://status.example is degraded`), is not a file.
+fn urls_in(text: &str) -> Vec<&str> {
     let text = text.trim();
+    if as_url(text).is_none() {
+        return Vec::new();
+    }
+    if !text.contains(char::is_whitespace) {
+        return vec![text];
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.iter().all(|word| as_url(word).is_some()) {
+        return words;
+    }
+    // Plain spaces only, all of them in the path (not in the host), which ends in a file name
+    // with an extension.
+    let after_scheme = text.find("://").map_or(0, |at| at + 3);
+    let path_start = text[after_scheme..].find('/').map(|at| after_scheme + at);
+    let spaced_file_name = !text.contains(|c: char| c.is_whitespace() && c != ' ')
+        && path_start.is_some_and(|start| !text[..start].contains(' '))
+        && extension(text).is_some();
+    if spaced_file_name {
+        vec![text]
+    } else {
+        Vec::new()
+    }
+}
+
+/// `text`, when it starts as an absolute http(s) URL with a host.
+fn as_url(text: &str) -> Option<&str> {
     let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
     let rest = if lower.starts_with("https://") {
         &text[8..]
@@ -113,8 +163,8 @@ fn as_url(text: &str) -> Option<&str> {
     let host_present = rest
         .split(['/', '?', '#'])
         .next()
-        .is_some_and(|h| !h.is_empty());
-    (host_present && !text.chars().any(char::is_whitespace)).then_some(text)
+        .is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace));
+    host_present.then_some(text)
 }
 
 fn extension(url: &str) -> Option<String> {
