@@ -15,19 +15,17 @@ use crate::cases::common::{horse_png, isolate_state};
 use crate::cases::jobs::{Emu, interrupt, send_signal};
 use crate::cases::stranger::Stranger;
 
-const SUBMIT: &str = "POST /v1/models/happyhorse/happyhorse-1.0/image-to-video";
+pub(super) const SUBMIT: &str = "POST /v1/models/happyhorse/happyhorse-1.0/image-to-video";
 
-/// `happyhorse COMMAND --image horse.png --prompt x` against `stranger`, in `dir`, with stdout
-/// and stderr piped.
-fn spawn_at(stranger: &Stranger, dir: &Path, command: &str) -> Child {
-    let horse = horse_png().display().to_string();
+/// `happyhorse ARGS…` against `stranger`, in `dir`, with stdout and stderr piped.
+pub(super) fn spawn_at(stranger: &Stranger, dir: &Path, args: &[&str]) -> Child {
     let mut happyhorse = Command::new(assert_cmd::cargo::cargo_bin("happyhorse"));
     isolate_state(&mut happyhorse, dir);
     happyhorse
         .env("RUNCOMFY_API_TOKEN", "test-token")
         .env("NO_COLOR", "1")
         .args(["--base-url", &stranger.base])
-        .args([command, "--image", &horse, "--prompt", "x"])
+        .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -92,7 +90,12 @@ fn a_second_ctrl_c_during_the_submit_says_a_job_may_exist() {
         .on(SUBMIT, &[(200, r#"{"request_id":"req-1"}"#)])
         .hold(SUBMIT);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = spawn_at(&stranger, dir.path(), "run");
+    let horse = horse_png().display().to_string();
+    let mut child = spawn_at(
+        &stranger,
+        dir.path(),
+        &["run", "--image", &horse, "--prompt", "x"],
+    );
     wait_for("the submit arrives", || stranger.hits(SUBMIT) == 1);
 
     let (code, stderr) = interrupt_twice(&mut child, "waiting for the submit's answer");
@@ -116,7 +119,12 @@ fn a_ctrl_c_during_submit_waits_for_the_id_and_says_how_to_cancel() {
         .on(SUBMIT, &[(200, r#"{"request_id":"req-1"}"#)])
         .hold(SUBMIT);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = spawn_at(&stranger, dir.path(), "submit");
+    let horse = horse_png().display().to_string();
+    let mut child = spawn_at(
+        &stranger,
+        dir.path(),
+        &["submit", "--image", &horse, "--prompt", "x"],
+    );
     wait_for("the submit arrives", || stranger.hits(SUBMIT) == 1);
     interrupt(&child);
     let mut stderr = BufReader::new(child.stderr.take().unwrap());

@@ -277,7 +277,10 @@ fn a_file_that_appears_at_the_output_while_the_job_runs_is_not_replaced() {
     assert!(
         stderr.contains("a file is there that this command did not write")
             && stderr.contains("it was not replaced")
-            && stderr.contains(&format!("happyhorse wait {id} -o v.mp4")),
+            && stderr.contains(&format!(
+                "happyhorse --base-url {} wait {id} -o v.mp4",
+                emu.emulator().base_url()
+            )),
         "{stderr}"
     );
     let last = events.last().unwrap();

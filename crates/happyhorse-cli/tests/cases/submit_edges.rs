@@ -7,14 +7,14 @@
 
 use std::io::BufReader;
 use std::path::Path;
-use std::time::Duration;
 
-use happyhorse_emulator::{Emulator, Endpoint, FaultConfig, FaultKind, ProcessingTime};
+use happyhorse_emulator::Emulator;
 use happyhorse_ledger::{Filter, JobState, Ledger};
 
 use crate::cases::common::ledger_path;
-use crate::cases::forced_exit::{stderr_until, wait_for};
+use crate::cases::forced_exit::{SUBMIT, spawn_at, stderr_until, wait_for};
 use crate::cases::jobs::{Emu, horse, send_signal};
+use crate::cases::stranger::Stranger;
 
 /// Another process's write lock on the ledger in `dir` (created first), held until dropped.
 struct LedgerLock(rusqlite::Connection);
@@ -92,32 +92,28 @@ fn a_signal_before_the_submit_is_sent_leaves_no_job_that_may_exist() {
 
 #[test]
 fn a_second_signal_while_the_ledger_takes_the_id_still_names_the_job() {
-    // The submit's answer comes 1.5 s after the job is created; the job then stays queued.
-    let emu = Emu::start(
-        Emulator::builder()
-            .workers(1)
-            .time_scale(1.0)
-            .processing_time(ProcessingTime::Fixed(Duration::from_secs(600)))
-            .faults(FaultConfig {
-                delay: Duration::from_millis(1500),
-                endpoints: vec![Endpoint::Submit],
-                rates: [(FaultKind::Delay, 1.0)].into(),
-                ..FaultConfig::default()
-            }),
-    );
+    // The submit's answer is held until the ledger is locked; the job then stays queued.
+    let stranger = Stranger::start();
+    stranger
+        .on(SUBMIT, &[(200, r#"{"request_id":"req-1"}"#)])
+        .on(
+            "GET /v1/requests/req-1/status",
+            &[(200, r#"{"status":"in_queue","queue_position":1}"#)],
+        )
+        .hold(SUBMIT);
     let dir = tempfile::tempdir().unwrap();
     let horse = horse();
-    let mut child = emu.spawn(
+    let mut child = spawn_at(
+        &stranger,
         dir.path(),
         &[
             "-v", "run", "--image", &horse, "--prompt", "late", "-o", "v.mp4",
         ],
     );
-    wait_for("the job is created", || {
-        emu.emulator().stats().submissions_total == 1
-    });
+    wait_for("the submit arrives", || stranger.hits(SUBMIT) == 1);
     // The intent is in (it precedes the submit); the id's write will wait for this lock.
     let lock = LedgerLock::take(dir.path());
+    stranger.release(SUBMIT);
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = stderr_until(&mut stderr, "recording the request id in the job ledger");
     let id = seen
@@ -136,7 +132,10 @@ fn a_second_signal_while_the_ledger_takes_the_id_still_names_the_job() {
     assert!(seen.contains("interrupted again: exiting now"), "{seen}");
     assert!(
         seen.contains(&format!("job {id} goes on at the service"))
-            && seen.contains(&format!("happyhorse cancel {id}")),
+            && seen.contains(&format!(
+                "happyhorse --base-url {} cancel {id}",
+                stranger.base
+            )),
         "the last words name the job: {seen}"
     );
 }
