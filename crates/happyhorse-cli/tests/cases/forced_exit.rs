@@ -5,13 +5,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::{Child, ChildStderr};
 use std::time::{Duration, Instant};
 
 use happyhorse_emulator::{Emulator, Endpoint, FaultConfig, FaultKind, ProcessingTime};
 
 use crate::cases::batch::{complete_videos, jobs_file, report};
-use crate::cases::common::{horse_png, isolate_state};
+use crate::cases::common::{horse_png, spawn_against};
 use crate::cases::jobs::{Emu, interrupt, send_signal};
 use crate::cases::stranger::Stranger;
 
@@ -19,19 +19,7 @@ pub(super) const SUBMIT: &str = "POST /v1/models/happyhorse/happyhorse-1.0/image
 
 /// `happyhorse ARGS…` against `stranger`, in `dir`, with stdout and stderr piped.
 pub(super) fn spawn_at(stranger: &Stranger, dir: &Path, args: &[&str]) -> Child {
-    let mut happyhorse = Command::new(assert_cmd::cargo::cargo_bin("happyhorse"));
-    isolate_state(&mut happyhorse, dir);
-    happyhorse
-        .env("RUNCOMFY_API_TOKEN", "test-token")
-        .env("NO_COLOR", "1")
-        .args(["--base-url", &stranger.base])
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    spawn_against(&stranger.base, dir, args)
 }
 
 /// Reads stderr until a line contains `needle`; returns everything read.
