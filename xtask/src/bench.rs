@@ -18,6 +18,7 @@ mod http;
 mod images;
 mod load;
 mod poll;
+mod preview;
 mod table;
 mod tools;
 
@@ -76,7 +77,7 @@ struct Bench {
 }
 
 /// In the order the document shows them.
-const BENCHES: [Bench; 8] = [
+const BENCHES: [Bench; 9] = [
     Bench {
         name: "poll",
         title: poll::TITLE,
@@ -116,6 +117,11 @@ const BENCHES: [Bench; 8] = [
         name: "flood",
         title: flood::TITLE,
         run: flood::run,
+    },
+    Bench {
+        name: "preview",
+        title: preview::TITLE,
+        run: preview::run,
     },
 ];
 

@@ -144,7 +144,12 @@ impl Target {
         let mut builder = self.builder.poll_policy(self.poll);
         let emulator = match self.emulator_time_scale {
             Some(scale) => {
-                let emulator = Emulator::builder().time_scale(scale).start().await?;
+                // The front door: each job's video is a preview made from its own request.
+                let emulator = Emulator::builder()
+                    .time_scale(scale)
+                    .previews(true)
+                    .start()
+                    .await?;
                 builder = builder.base_url(emulator.base_url());
                 Some(emulator)
             }

@@ -10,6 +10,7 @@ use crate::builder::Config;
 use crate::catalog::Catalog;
 use crate::clock::SimClock;
 use crate::faults::FaultInjector;
+use crate::preview::cache::Previews;
 use crate::queue::{JobStore, QueueConfig};
 use crate::stats::{Stats, StatsSnapshot};
 
@@ -30,6 +31,8 @@ pub(crate) struct App {
     /// The output video: the MP4 fixture unless the builder configured other bytes.
     pub(crate) video: Bytes,
     pub(crate) video_etag: String,
+    /// Rendered previews by input digest (used only with previews on).
+    pub(crate) previews: Previews,
     /// Flips to `true` when the emulator shuts down (ends injected delays early).
     pub(crate) shutdown: watch::Receiver<bool>,
 }
@@ -68,6 +71,7 @@ impl App {
             storage_url,
             video,
             video_etag,
+            previews: Previews::default(),
             shutdown,
             config,
         })

@@ -109,6 +109,11 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub insufficient_balance: bool,
 
+    /// Serve the fixed sample clip for every job instead of rendering each job's offline preview
+    /// (its own image, duration and resolution; seconds of CPU per job).
+    #[arg(long)]
+    pub fixture_video: bool,
+
     /// Largest accepted request body (e.g. 67108864, 64MiB).
     #[arg(long, value_name = "BYTES", default_value = "64MiB", value_parser = parse_memory_size)]
     pub max_body_bytes: usize,
@@ -165,6 +170,7 @@ impl EmulatorArgs {
             .strict_images(self.strict_images)
             .large_file_size(self.large_file_size)
             .insufficient_balance(self.insufficient_balance)
+            .previews(!self.fixture_video)
             .max_body_bytes(self.max_body_bytes)
             .max_connections(self.max_connections)
             .header_read_timeout(self.header_read_timeout)

@@ -118,6 +118,7 @@ pub(crate) struct Config {
     pub(crate) header_read_timeout: Duration,
     pub(crate) video: Option<Bytes>,
     pub(crate) shapes: AnswerShapes,
+    pub(crate) previews: bool,
 }
 
 impl fmt::Debug for Config {
@@ -140,6 +141,7 @@ impl fmt::Debug for Config {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("video_bytes", &self.video.as_ref().map(Bytes::len))
             .field("shapes", &self.shapes)
+            .field("previews", &self.previews)
             .finish_non_exhaustive()
     }
 }
@@ -196,6 +198,7 @@ impl Default for EmulatorBuilder {
                 header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
                 video: None,
                 shapes: AnswerShapes::default(),
+                previews: false,
             },
         }
     }
@@ -346,6 +349,18 @@ impl EmulatorBuilder {
     /// with HTTP 200, numbers as strings.
     pub fn answer_shapes(mut self, shapes: AnswerShapes) -> Self {
         self.config.shapes = shapes;
+        self
+    }
+
+    /// Render each job's output as an offline preview of its request (default off: the fixture).
+    ///
+    /// On: a job's video shows its own image, framed and sized as the request asks, for exactly
+    /// its duration at 24 fps, with a gentle camera drift (AV1 in MP4; see `docs/emulator.md`,
+    /// "The preview"). Rendering takes seconds of CPU per job (cached by input digest), and a job
+    /// reads `in_progress` until its preview is ready. Off: every job serves the small fixture
+    /// clip at once, which is what most client tests want.
+    pub fn previews(mut self, on: bool) -> Self {
+        self.config.previews = on;
         self
     }
 

@@ -2,6 +2,7 @@
 //! and both checked fully; other URLs cannot be reached from here, so they are accepted unchecked
 //! (and the job's log says so) or, in strict mode, rejected.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ pub(crate) struct ImageReport {
     pub(crate) violations: Vec<Violation>,
     /// Notes for the job's log (images accepted unchecked).
     pub(crate) log: Vec<String>,
+    /// The images that were fetched and passed the checks, by field (for the preview).
+    pub(crate) fetched: HashMap<String, Bytes>,
 }
 
 /// Fetches and checks every image URL of `input` that can be fetched from here; `data:` URIs
@@ -60,9 +63,12 @@ async fn check_url(field: &str, url: &str, strict: bool, report: &mut ImageRepor
                     format!("{field}: could not be fetched: {reason}"),
                 )
             })
-            .and_then(|bytes| validation::check_image(field, &bytes));
-        if let Err(violation) = checked {
-            report.violations.push(violation);
+            .and_then(|bytes| validation::check_image(field, &bytes).map(|()| bytes));
+        match checked {
+            Ok(bytes) => {
+                report.fetched.insert(field.to_owned(), bytes);
+            }
+            Err(violation) => report.violations.push(violation),
         }
         return;
     }

@@ -6,6 +6,8 @@
 //! output videos. Jobs queue for a configurable number of workers and run for a configurable
 //! (simulated) time; [`EmulatorBuilder::time_scale`] makes minutes pass in milliseconds.
 //! Faults ([`FaultKind`]) are injected per kind, rate and seed, reproducibly.
+//! With [`EmulatorBuilder::previews`], each job's video is an offline preview made from its own
+//! request by `happyhorse-preview` (its image, duration and resolution, with a camera drift).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -37,6 +39,7 @@ mod clock;
 mod duration;
 mod faults;
 mod images;
+mod preview;
 mod query;
 mod queue;
 mod routes;
@@ -73,7 +76,8 @@ impl Emulator {
     }
 }
 
-/// The MP4 every successful job's `output.video` serves (unless
-/// [`EmulatorBuilder::output_video`] replaces it): a small, playable H.264 clip rendered once by
-/// the project and checked in as `fixtures/horse.mp4`.
+/// The MP4 every successful job's `output.video` serves with previews off (the builder's
+/// default; see [`EmulatorBuilder::previews`]) unless [`EmulatorBuilder::output_video`] replaces
+/// it: a small, playable H.264 clip rendered once by the project and checked in as
+/// `fixtures/horse.mp4`. It is also served when a job's preview could not be made.
 pub const VIDEO_FIXTURE: &[u8] = storage::VIDEO_FIXTURE;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::builder::ProcessingTime;
 use crate::clock::{SimClock, SimTime};
+use crate::preview::cache::{Outcome, Slot};
 use crate::stats::JobCounts;
 
 /// How the queue behaves.
@@ -42,6 +43,9 @@ pub(crate) struct NewJob {
     pub(crate) cost_usd: f64,
     /// Notes from submission (e.g. an image accepted unchecked).
     pub(crate) log: Vec<String>,
+    /// The job's preview video, rendering while the job runs: a job whose processing time is
+    /// over reads `in_progress` until it is ready. `None`: the job serves the fixture video.
+    pub(crate) preview: Option<Arc<Slot>>,
 }
 
 /// A copy of a job's public facts at one instant.
@@ -102,6 +106,9 @@ struct Inner {
     jobs: HashMap<String, Job>,
     waiting: VecDeque<(u64, String)>,
     running: BinaryHeap<Reverse<(SimTime, u64, String)>>,
+    /// Jobs whose processing time is over but whose preview is still rendering (they hold
+    /// their worker), in the order they got there.
+    rendering: Vec<String>,
     /// Finished jobs in finishing order, for expiry.
     finished: VecDeque<(SimTime, String)>,
     /// The simulated time up to which events have been replayed.
@@ -129,6 +136,7 @@ impl JobStore {
             jobs: HashMap::new(),
             waiting: VecDeque::new(),
             running: BinaryHeap::new(),
+            rendering: Vec::new(),
             finished: VecDeque::new(),
             replayed_to: Duration::ZERO,
             succeeded: 0,
@@ -242,7 +250,7 @@ impl JobStore {
         self.replay(&mut inner, now);
         JobCounts {
             in_queue: inner.waiting.len() as u64,
-            in_progress: inner.running.len() as u64,
+            in_progress: (inner.running.len() + inner.rendering.len()) as u64,
             succeeded: inner.succeeded,
             failed: inner.failed,
             cancelled: inner.cancelled,
@@ -250,12 +258,53 @@ impl JobStore {
         }
     }
 
-    /// Replays every event due by `now`, in time order.
+    /// The preview a job serves, if it has one.
+    pub(crate) fn preview(&self, id: &str) -> Option<Arc<Slot>> {
+        let inner = self.inner.lock().unwrap();
+        inner.jobs.get(id).and_then(|job| job.new.preview.clone())
+    }
+
+    /// Replays every event due by `now`, in time order; then finishes the jobs whose preview has
+    /// become ready since (at `now`, when it was noticed), which may free workers for more.
     fn replay(&self, inner: &mut Inner, now: SimTime) {
         let now = now.max(inner.replayed_to);
         loop {
+            self.replay_events(inner, now);
+            if !self.finish_rendered(inner, now) {
+                break;
+            }
+        }
+        self.expire(inner, now);
+    }
+
+    /// Finishes the jobs waiting for a preview that is now ready (or failed); true if any did.
+    fn finish_rendered(&self, inner: &mut Inner, now: SimTime) -> bool {
+        let ready: Vec<String> = inner
+            .rendering
+            .iter()
+            .filter(|id| {
+                inner.jobs[id.as_str()]
+                    .new
+                    .preview
+                    .as_ref()
+                    .is_none_or(|slot| slot.outcome().is_some())
+            })
+            .cloned()
+            .collect();
+        if ready.is_empty() {
+            return false;
+        }
+        inner.rendering.retain(|id| !ready.contains(id));
+        for id in ready {
+            finish(inner, id, now);
+        }
+        true
+    }
+
+    fn replay_events(&self, inner: &mut Inner, now: SimTime) {
+        loop {
             // Free workers take queued jobs at the time of the latest event.
-            while inner.running.len() < self.config.workers {
+            while inner.running.len() + inner.rendering.len() < self.config.workers {
                 let Some((_, id)) = inner.waiting.pop_front() else {
                     break;
                 };
@@ -277,22 +326,62 @@ impl JobStore {
             let Reverse((at, _, id)) = inner.running.pop().expect("peeked");
             inner.replayed_to = at;
             let job = inner.jobs.get_mut(&id).expect("running job exists");
-            job.finished = Some(at);
-            if job.fails {
-                job.state = JobState::Failed;
+            let waiting = !job.fails
+                && job
+                    .new
+                    .preview
+                    .as_ref()
+                    .is_some_and(|slot| slot.outcome().is_none());
+            if waiting {
                 job.new.log.push(format!(
-                    "[{}] failed (the emulator's failure rate picked it)",
+                    "[{}] processing time over; still in progress until the preview is rendered",
                     seconds(at)
                 ));
-                inner.failed += 1;
+                inner.rendering.push(id);
             } else {
-                job.state = JobState::Succeeded;
-                job.new.log.push(format!("[{}] succeeded", seconds(at)));
-                inner.succeeded += 1;
+                finish(inner, id, at);
             }
-            inner.finished.push_back((at, id));
         }
         inner.replayed_to = now;
+    }
+}
+
+/// Ends a running job at `at`: failed if the dice said so, else succeeded.
+fn finish(inner: &mut Inner, id: String, at: SimTime) {
+    let job = inner.jobs.get_mut(&id).expect("running job exists");
+    job.finished = Some(at);
+    if job.fails {
+        job.state = JobState::Failed;
+        job.new.log.push(format!(
+            "[{}] failed (the emulator's failure rate picked it)",
+            seconds(at)
+        ));
+        inner.failed += 1;
+    } else {
+        job.state = JobState::Succeeded;
+        let note = match job.new.preview.as_ref().and_then(|slot| slot.outcome()) {
+            Some(Outcome::Ready(video)) => format!(
+                "; its preview: {}x{}, {} frames, rendered in {:.1} s",
+                video.width,
+                video.height,
+                video.frames,
+                video.took.as_secs_f64()
+            ),
+            Some(Outcome::Failed(reason)) => {
+                format!("; its preview failed ({reason}), the fixture video is served")
+            }
+            None => String::new(),
+        };
+        job.new
+            .log
+            .push(format!("[{}] succeeded{note}", seconds(at)));
+        inner.succeeded += 1;
+    }
+    inner.finished.push_back((at, id));
+}
+
+impl JobStore {
+    fn expire(&self, inner: &mut Inner, now: SimTime) {
         while let Some((finished, _)) = inner.finished.front() {
             if *finished + self.config.expire_after > now {
                 break;
@@ -384,6 +473,7 @@ mod tests {
             model_id: "m".into(),
             cost_usd: 0.5,
             log: Vec::new(),
+            preview: None,
         }
     }
 
@@ -481,6 +571,64 @@ mod tests {
         assert_eq!(first, outcomes());
         let failed = first.iter().filter(|s| **s == JobState::Failed).count();
         assert!((10..40).contains(&failed), "{failed}");
+    }
+
+    #[test]
+    fn a_job_stays_in_progress_until_its_preview_is_rendered() {
+        let (store, clock) = store(1, Duration::from_secs(10), 0.0);
+        let slot = Slot::held();
+        let a = store
+            .submit(NewJob {
+                preview: Some(slot.clone()),
+                ..new_job(1)
+            })
+            .id;
+        let b = store.submit(new_job(1)).id;
+        // Long past its processing time, the job still renders and keeps its worker.
+        clock.advance(Duration::from_secs(30));
+        assert_eq!(state(&store, &a), (JobState::Running, None));
+        assert_eq!(state(&store, &b), (JobState::Queued, Some(0)));
+        assert_eq!(store.counts().in_progress, 1);
+        slot.end(Outcome::Failed("test".into()));
+        clock.advance(Duration::from_secs(1));
+        // Finished when the emulator noticed; the next job starts then.
+        let Access::Found(view) = store.get(&a, 1) else {
+            panic!()
+        };
+        assert_eq!(
+            (view.state, view.finished_at),
+            (JobState::Succeeded, Some(Duration::from_secs(31)))
+        );
+        let Access::Found(view) = store.get(&b, 1) else {
+            panic!()
+        };
+        assert_eq!(
+            (view.state, view.started_at),
+            (JobState::Running, Some(Duration::from_secs(31)))
+        );
+        let log = store.inspect(&a).unwrap().log;
+        assert!(
+            log.iter()
+                .any(|l| l.contains("until the preview is rendered")),
+            "{log:?}"
+        );
+        assert!(
+            log.last().unwrap().contains("preview failed (test)"),
+            "{log:?}"
+        );
+    }
+
+    #[test]
+    fn a_failing_job_does_not_wait_for_its_preview() {
+        let (store, clock) = store(1, Duration::from_secs(10), 1.0);
+        let a = store
+            .submit(NewJob {
+                preview: Some(Slot::held()),
+                ..new_job(1)
+            })
+            .id;
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(state(&store, &a).0, JobState::Failed);
     }
 
     #[test]

@@ -169,11 +169,14 @@ async fn submit(
     if app.config.insufficient_balance {
         return Err(ApiError::InsufficientBalance);
     }
+    let mut log = images.log;
+    let preview = crate::preview::request::start(app, &input, images.fetched, &mut log);
     let job = app.jobs.submit(NewJob {
         owner,
         model_id: model_id.to_owned(),
         cost_usd: model.cost_of(&input),
-        log: images.log,
+        log,
+        preview,
     });
     app.auth.remember_submitter(owner);
     app.stats.submission(&input);
@@ -265,7 +268,16 @@ fn result(
         error_shape: app.config.error_shape,
         override_status: unknown_status,
     };
-    let body = serde_json::to_value(wire::result(&job, cx)).unwrap_or_default();
+    let mut body = serde_json::to_value(wire::result(&job, cx)).unwrap_or_default();
+    // Said on every succeeded result, so no one mistakes the emulator's video for a generated one.
+    if job.state == crate::queue::JobState::Succeeded
+        && let Some(object) = body.as_object_mut()
+    {
+        object.insert(
+            "emulator".into(),
+            crate::preview::request::label(app, &job.id),
+        );
+    }
     Ok(wire::json_response(
         StatusCode::OK,
         &app.config.shapes.reshape(body),

@@ -75,9 +75,13 @@ pub(crate) fn handle<B>(app: &App, request: &Request<B>) -> Response<EmuBody> {
         if !succeeded {
             return text(StatusCode::NOT_FOUND, "not found");
         }
-        match app.config.large_file_size {
-            Some(size) => File::Synthetic(size),
-            None => File::Bytes(app.video.clone(), app.video_etag.clone()),
+        match (
+            app.config.large_file_size,
+            crate::preview::request::ready(app, id),
+        ) {
+            (Some(size), _) => File::Synthetic(size),
+            (None, Some(preview)) => File::Bytes(preview.bytes.clone(), preview.etag.clone()),
+            (None, None) => File::Bytes(app.video.clone(), app.video_etag.clone()),
         }
     } else {
         return text(StatusCode::NOT_FOUND, "not found");

@@ -297,6 +297,7 @@ async fn replay_page(page: &str) {
     );
     let done = replay(result, &emulator, Some(&a)).await;
     assert_eq!(done.status, 200);
+    // The logged answer's keys, plus the emulator's own label (docs/emulator.md, "The label").
     assert_eq!(
         keys(&done.json()),
         set(&[
@@ -304,9 +305,11 @@ async fn replay_page(page: &str) {
             "status",
             "output",
             "created_at",
-            "finished_at"
+            "finished_at",
+            "emulator"
         ])
     );
+    assert_eq!(done.json()["emulator"]["preview"], false);
     let done: ResultResponse = serde_json::from_value(done.json()).unwrap();
     assert_eq!(done.status.as_str(), "succeeded");
     let video = done.output.unwrap()["video"].as_str().unwrap().to_owned();

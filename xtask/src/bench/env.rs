@@ -76,11 +76,13 @@ pub(crate) fn first_line(program: &str, args: &[&str]) -> Result<String> {
 
 /// Every benchmark program in one build: one feature resolution, so a full run compiles each
 /// dependency once (separate `-p` sets would each unify features differently and rebuild).
-const BUILD_ALL: [&str; 10] = [
+const BUILD_ALL: [&str; 12] = [
     "-p",
     "happyhorse-core",
     "-p",
     "happyhorse-emulator",
+    "-p",
+    "happyhorse-preview",
     "-p",
     "happyhorse-http",
     "-p",

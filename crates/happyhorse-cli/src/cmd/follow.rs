@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use futures::StreamExt as _;
 use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle, PollPolicy};
 use happyhorse_types::image_to_video::ImageToVideo;
+use serde_json::json;
 
 use crate::cli::DownloadArgs;
 use crate::exit::{self, Failure};
@@ -111,6 +112,7 @@ pub(super) async fn follow(
     }
     if download.no_download {
         reporter.succeeded(&output, &urls, &[]);
+        label_emulator_video(session, reporter.output())?;
         reporter.output().result(&urls.join("\n"))?;
         return Ok(exit::OK);
     }
@@ -168,6 +170,7 @@ pub(super) async fn follow(
         recorder.saved(path, *bytes);
     }
     reporter.succeeded(&output, &urls, &saved);
+    label_emulator_video(session, reporter.output())?;
     let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
     reporter.output().result(&lines.join("\n"))?;
     Ok(exit::OK)
@@ -188,6 +191,20 @@ fn not_saved(mut failure: Failure, resume: Option<&str>, saved: &[(PathBuf, u64)
         failure.extra().resume = Some(resume.to_owned());
     }
     failure
+}
+
+/// With `--emulator`, says (to people and in `--json`) that the video is the emulator's offline
+/// preview, not a generated one; the emulator's result says so too (its `emulator` field).
+fn label_emulator_video(session: &Session, output: crate::output::Output) -> std::io::Result<()> {
+    if !session.is_emulator() {
+        return Ok(());
+    }
+    let note = "this video is an offline preview made by the emulator from your input (its \
+                framing, duration and size, with a camera drift), not a generated video; leave \
+                out --emulator to generate one on RunComfy";
+    output.json_line(&json!({"event": "preview", "preview": true, "note": note}))?;
+    output.note(&format!("note: {note}"));
+    Ok(())
 }
 
 /// A Ctrl-C (or SIGTERM, SIGHUP) during the downloads: what is saved, and how to fetch the rest;

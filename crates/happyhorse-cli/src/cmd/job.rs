@@ -38,6 +38,13 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
     };
     let mut interrupts = Interrupts::install()?;
     let session = target.connect().await?;
+    if session.is_emulator() && (args.no_wait || args.download.no_download) {
+        let message = "the in-process emulator stops when this command ends: the request id and \
+                       the video URL it prints lead nowhere afterwards (use `happyhorse emulator` \
+                       for a server that stays up)";
+        output.json_line(&json!({"event": "warning", "message": message}))?;
+        output.note(&format!("warning: {message}"));
+    }
     let books = open_books(global, &session);
     let base_url = session.client.base_url();
     let digest = recorder::digest(&SPEC, &body);

@@ -28,7 +28,7 @@ pub(super) struct EmulatorProcess {
 }
 
 impl EmulatorProcess {
-    /// Jobs of 60 simulated seconds at 60×: one real second each.
+    /// Jobs of 60 simulated seconds at 60×: one real second each, with the fixture video.
     pub(super) fn start() -> Self {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("happyhorse"))
             .args([
@@ -40,6 +40,9 @@ impl EmulatorProcess {
                 "60s",
                 "--time-scale",
                 "60",
+                // The kills are the subject, not the video: no preview renders (seconds of CPU
+                // each) competing with the moments the signals are sent at.
+                "--fixture-video",
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -12,6 +12,7 @@ mod kill;
 mod ledger;
 mod offline;
 mod paths;
+mod preview;
 mod quirks;
 mod resume;
 mod secrets;
