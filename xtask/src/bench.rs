@@ -21,6 +21,7 @@ mod poll;
 mod preview;
 mod table;
 mod tools;
+mod videos;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -77,7 +78,7 @@ struct Bench {
 }
 
 /// In the order the document shows them.
-const BENCHES: [Bench; 9] = [
+const BENCHES: [Bench; 10] = [
     Bench {
         name: "poll",
         title: poll::TITLE,
@@ -112,6 +113,11 @@ const BENCHES: [Bench; 9] = [
         name: "images",
         title: images::TITLE,
         run: images::run,
+    },
+    Bench {
+        name: "videos",
+        title: videos::TITLE,
+        run: videos::run,
     },
     Bench {
         name: "flood",

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 use happyhorse_emulator::EmulatorArgs;
+use happyhorse_types::ModelSpec;
 
 use crate::exit::EXIT_CODES_HELP;
 
@@ -184,9 +185,29 @@ Examples:
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Input")]
 pub(crate) struct InputArgs {
-    /// The image: an https:// URL, a local JPEG/PNG/WEBP file (checked, sent inline), or `-` for image bytes on stdin
+    /// The model: a full id or a short name — i2v, t2v, r2v, edit, 1.1/i2v, 1.1/t2v, 1.1/r2v (`happyhorse models`) [default: i2v]
+    #[arg(long, value_name = "MODEL", value_parser = parse_model)]
+    pub(crate) model: Option<&'static ModelSpec>,
+
+    /// The first frame (image-to-video): an https:// URL, a local JPEG/PNG/WEBP file (checked, sent inline), or `-` for image bytes on stdin
     #[arg(long, value_name = "URL|PATH|-")]
     pub(crate) image: Option<String>,
+
+    /// A reference image (reference-to-video, video-edit), repeatable: fills the model's reference fields in order
+    #[arg(long = "ref-image", value_name = "URL|PATH")]
+    pub(crate) ref_images: Vec<String>,
+
+    /// The video to edit (video-edit): an https:// URL or a local MP4/MOV file (checked without decoding, sent inline up to 48 MB)
+    #[arg(long, value_name = "URL|PATH")]
+    pub(crate) video: Option<String>,
+
+    /// Aspect ratio, HappyHorse 1.0 text- and reference-to-video: 16:9, 9:16, 1:1, 4:3 or 3:4 [default: 16:9]
+    #[arg(long, value_name = "RATIO")]
+    pub(crate) aspect_ratio: Option<String>,
+
+    /// Aspect ratio, HappyHorse 1.1 text- and reference-to-video: 16:9, 9:16 or 1:1 [default: 16:9]
+    #[arg(long, value_name = "RATIO")]
+    pub(crate) ratio: Option<String>,
 
     /// What should happen in the video (≤ 5000 characters, ≤ 2500 if Chinese)
     #[arg(long, value_name = "TEXT", conflicts_with = "prompt_file")]
@@ -216,13 +237,21 @@ pub(crate) struct InputArgs {
     #[arg(long = "input", value_name = "FILE.json|-")]
     pub(crate) input_file: Option<String>,
 
-    /// Set any field; VALUE is parsed as JSON if it parses, else taken as a string (repeatable)
+    /// Set any field; VALUE is parsed as JSON if it parses, else taken as a string; `@PATH` names a local file for a media field (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub(crate) set: Vec<String>,
 
     /// Send fields the model's schema does not know (refused by default: the service ignores them and bills its defaults)
     #[arg(long)]
     pub(crate) allow_unknown: bool,
+}
+
+impl InputArgs {
+    /// The model the input is for: `--model`, else image-to-video.
+    pub(crate) fn spec(&self) -> &'static ModelSpec {
+        self.model
+            .unwrap_or(&happyhorse_types::image_to_video::SPEC)
+    }
 }
 
 /// Which service a job command talks to.
@@ -291,6 +320,10 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) once: bool,
 
+    /// Refuse (exit 65, nothing submitted) when the estimated cost is above USD (e.g. 2.50), or cannot be estimated
+    #[arg(long, value_name = "USD", value_parser = crate::budget::parse_usd)]
+    pub(crate) max_cost: Option<f64>,
+
     #[command(flatten)]
     pub(crate) service: ServiceArgs,
 }
@@ -300,6 +333,10 @@ pub(crate) struct RunArgs {
 pub(crate) struct SubmitArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
+
+    /// Refuse (exit 65, nothing submitted) when the estimated cost is above USD (e.g. 2.50), or cannot be estimated
+    #[arg(long, value_name = "USD", value_parser = crate::budget::parse_usd)]
+    pub(crate) max_cost: Option<f64>,
 
     #[command(flatten)]
     pub(crate) service: ServiceArgs,
@@ -388,6 +425,15 @@ pub(crate) struct BatchArgs {
     /// Send fields the model's schema does not know (refused by default: the service ignores them and bills its defaults)
     #[arg(long)]
     pub(crate) allow_unknown: bool,
+
+    /// The model of the lines without a "model" (a full id or a short name) [default: i2v]
+    #[arg(long, value_name = "MODEL", value_parser = parse_model)]
+    pub(crate) model: Option<&'static ModelSpec>,
+
+    /// Refuse (exit 65, nothing submitted) when the estimated cost of all the jobs to submit is above USD (e.g. 2.50), or cannot be estimated
+    #[arg(long, value_name = "USD", value_parser = crate::budget::parse_usd)]
+    pub(crate) max_cost: Option<f64>,
+
     /// Replace files already at jobs' outputs that this batch's journal did not write
     #[arg(long)]
     pub(crate) force: bool,
@@ -427,6 +473,10 @@ pub(crate) struct SchemaArgs {
     /// Which schema
     #[arg(value_enum, default_value_t = SchemaKind::Input)]
     pub(crate) which: SchemaKind,
+
+    /// The model: a full id or a short name [default: i2v]
+    #[arg(long, value_name = "MODEL", value_parser = parse_model)]
+    pub(crate) model: Option<&'static ModelSpec>,
 }
 
 /// `happyhorse models`.
@@ -446,7 +496,7 @@ pub(crate) enum ModelsCommand {
     List,
     /// One model's details
     Get {
-        /// A model id, e.g. happyhorse/happyhorse-1.0/image-to-video
+        /// A model id or short name, e.g. happyhorse/happyhorse-1.0/image-to-video or t2v
         #[arg(value_name = "MODEL_ID")]
         id: String,
     },
@@ -465,6 +515,20 @@ pub(crate) struct CompletionsArgs {
     /// The shell
     #[arg(value_enum)]
     pub(crate) shell: Shell,
+}
+
+/// A model by its full id or short name (`happyhorse models` lists them).
+fn parse_model(text: &str) -> Result<&'static ModelSpec, String> {
+    happyhorse_types::find_model(text.trim()).ok_or_else(|| {
+        let names: Vec<&str> = happyhorse_types::MODELS
+            .iter()
+            .map(|spec| spec.short_name)
+            .collect();
+        format!(
+            "no model {text:?}: use a full id (happyhorse/happyhorse-1.0/text-to-video) or a short name ({})",
+            names.join(", ")
+        )
+    })
 }
 
 /// A job concurrency: 1 to 10,000.

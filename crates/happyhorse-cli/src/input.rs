@@ -1,11 +1,12 @@
 //! One input object from every source the flags allow, checked before anything is sent.
 //!
 //! Layers merge in this order, later ones winning per field: the `--input` file, the `--set`
-//! pairs, then the named flags (`--image`, `--prompt`, …). Local image files — from `--image` or
-//! written as a path in any `*image_url*` field — go through the library's image pipeline
-//! (`happyhorse_http::ImageSource`: checked whole, inlined as `data:` URIs). Then core's
-//! validation checks the whole object against the model's schema, and every broken rule is
-//! reported at once.
+//! pairs, then the named flags (`--image`, `--ref-image`, `--video`, `--prompt`, …), which go to
+//! the chosen model's own fields (`model_flags`). Local files — from those flags, `--set
+//! FIELD=@PATH`, or written as a path in any of the model's media fields — go through the
+//! library's pipeline (`happyhorse_http::MediaSource`: checked by the field's own rule, inlined as
+//! `data:` URIs). Then core's validation checks the whole object against the model's schema and
+//! rules, and every broken rule is reported at once.
 //!
 //! Every file and stdin is read bounded by the limit that applies (an image: 10,000,000 bytes;
 //! a prompt: 20,002; an `--input` object: 64 MiB) plus one byte, and must be UTF-8 text where
@@ -15,18 +16,18 @@ use std::io::Read;
 use std::path::Path;
 
 use happyhorse_core::validate::{
-    IMAGE_MAX_BYTES, InputError, InputErrors, PROMPT_MAX_CHARS, REQUEST_MAX_BYTES, ValidateOptions,
-    check_image_size, check_utf8, is_image_field, shorten, validate_input_with,
+    INLINE_MAX_BYTES, InputError, InputErrors, PROMPT_MAX_CHARS, REQUEST_MAX_BYTES,
+    ValidateOptions, check_image_size_with, check_utf8, media_rule, shorten, validate_input_with,
 };
 use happyhorse_http::ImageSource;
 use happyhorse_types::ModelSpec;
+use happyhorse_types::rules::MediaRole;
 use serde_json::{Map, Value};
 
 use crate::cli::InputArgs;
+use crate::model_flags;
 use crate::read::{self, ReadError};
 
-/// The image field of the image-to-video model, filled by `--image`.
-const IMAGE_FIELD: &str = "image_url";
 /// The largest prompt file: the longest valid prompt at 4 bytes per character, and a line break.
 pub(crate) const PROMPT_FILE_MAX_BYTES: usize = 4 * PROMPT_MAX_CHARS + 2;
 
@@ -44,11 +45,16 @@ pub(crate) fn assemble_and_validate(
         mut object,
         mut failed,
         input_file_failed,
-    }) = assemble(args, stdin, &mut errors)
+    }) = assemble(spec, args, stdin, &mut errors)
     else {
         return Err(InputErrors::new(errors));
     };
-    failed.extend(inline_local_images(&mut object, Path::new(""), &mut errors));
+    failed.extend(inline_local_media(
+        spec,
+        &mut object,
+        Path::new(""),
+        &mut errors,
+    ));
     let value = Value::Object(object);
     let options = ValidateOptions::default().allow_unknown_fields(args.allow_unknown);
     if let Err(found) = validate_input_with(spec, &value, options) {
@@ -100,6 +106,7 @@ struct Assembled {
 
 /// The merged object, or `None` when the sources themselves conflict.
 fn assemble(
+    spec: &ModelSpec,
     args: &InputArgs,
     stdin: &mut dyn Read,
     errors: &mut Vec<InputError>,
@@ -163,7 +170,25 @@ fn assemble(
     for pair in &args.set {
         match pair.split_once('=') {
             Some((key, value)) if !key.trim().is_empty() => {
-                object.insert(key.trim().to_owned(), json_or_string(value));
+                let key = key.trim();
+                match value.strip_prefix('@') {
+                    // A local file for a media field: inlined with the others below.
+                    Some(path) if media_rule(spec, key).is_some() => {
+                        object.insert(key.to_owned(), Value::String(path.to_owned()));
+                    }
+                    Some(_) => errors.push(InputError::new(
+                        key,
+                        "set",
+                        &format!(
+                            "must be a media field of {} to take a local file (`@PATH`)",
+                            model_flags::named(spec)
+                        ),
+                        shorten(pair),
+                    )),
+                    None => {
+                        object.insert(key.to_owned(), json_or_string(value));
+                    }
+                }
             }
             _ => errors.push(InputError::new(
                 "",
@@ -174,52 +199,45 @@ fn assemble(
         }
     }
 
-    if let Some(image) = &args.image {
-        if image == "-" {
-            let value = match read::read_bounded(&mut *stdin, IMAGE_MAX_BYTES as u64) {
-                Ok(bytes) => ImageSource::Bytes(bytes)
-                    .into_field_value_blocking(IMAGE_FIELD)
-                    .map_err(|e| library_errors(&e, IMAGE_FIELD, "-")),
-                Err(ReadError::TooLarge(_)) => Err(vec![too_large_stdin()]),
-                Err(why) => Err(vec![InputError::new(
-                    IMAGE_FIELD,
-                    "image_file",
-                    &format!("must be readable from stdin ({})", why.reason()),
-                    "-",
-                )]),
-            };
-            match value {
-                Ok(uri) => {
-                    object.insert(IMAGE_FIELD.into(), Value::String(uri));
-                }
-                Err(found) => {
-                    errors.extend(found);
-                    // Keep the field present so it is not also reported as missing.
-                    object.insert(IMAGE_FIELD.into(), Value::String(String::new()));
-                }
-            }
-        } else {
-            object.insert(IMAGE_FIELD.into(), Value::String(image.clone()));
+    let first_frame = model_flags::media_of(spec, MediaRole::FirstFrame)
+        .into_iter()
+        .next();
+    match (&args.image, first_frame.as_deref()) {
+        (Some(image), None) => errors.push(model_flags::not_taken(spec, "--image", image, "")),
+        (Some(image), Some(field)) => {
+            first_frame_image(spec, field, image, stdin, &mut object, errors)
         }
+        (None, _) => {}
     }
+    model_flags::apply_media_and_ratio(spec, args, &mut object, errors);
+    let prompt_field = spec
+        .rules()
+        .ok()
+        .and_then(|rules| rules.prompt.as_ref())
+        .map_or("prompt", |rule| rule.field.as_str());
     if let Some(prompt) = &args.prompt {
-        object.insert("prompt".into(), Value::String(prompt.clone()));
+        object.insert(prompt_field.into(), Value::String(prompt.clone()));
     }
+    let prompt_file_limit = spec
+        .rules()
+        .ok()
+        .and_then(|rules| rules.prompt.as_ref()?.max_chars)
+        .map_or(PROMPT_FILE_MAX_BYTES, |chars| 4 * chars + 2);
     if let Some(source) = &args.prompt_file {
-        match read_source(source, stdin, PROMPT_FILE_MAX_BYTES) {
+        match read_source(source, stdin, prompt_file_limit) {
             Ok(bytes) => match check_utf8(&bytes) {
                 Ok(text) => {
-                    object.insert("prompt".into(), Value::String(prompt_from_file(text)));
+                    object.insert(prompt_field.into(), Value::String(prompt_from_file(text)));
                 }
                 Err(problem) => {
-                    failed.push("prompt".to_owned());
-                    errors.push(not_utf8("prompt", source, problem));
+                    failed.push(prompt_field.to_owned());
+                    errors.push(not_utf8(prompt_field, source, problem));
                 }
             },
             Err(ReadError::TooLarge(limit)) => {
-                failed.push("prompt".to_owned());
+                failed.push(prompt_field.to_owned());
                 errors.push(InputError::new(
-                    "prompt",
+                    prompt_field,
                     "prompt_file",
                     &format!(
                         "must be read from a file of at most {limit} bytes (the longest valid prompt)"
@@ -228,9 +246,9 @@ fn assemble(
                 ));
             }
             Err(why) => {
-                failed.push("prompt".to_owned());
+                failed.push(prompt_field.to_owned());
                 errors.push(InputError::new(
-                    "prompt",
+                    prompt_field,
                     "prompt_file",
                     &format!("must be read from a readable text file ({})", why.reason()),
                     shorten(source),
@@ -238,23 +256,86 @@ fn assemble(
             }
         }
     }
+    let set = |object: &mut Map<String, Value>, errors: &mut Vec<InputError>, flag, value| {
+        model_flags::set(spec, object, errors, flag, value);
+    };
     if let Some(resolution) = &args.resolution {
-        object.insert("resolution".into(), Value::String(resolution.clone()));
+        set(
+            &mut object,
+            errors,
+            ("--resolution", "resolution"),
+            Value::String(resolution.clone()),
+        );
     }
     if let Some(duration) = &args.duration {
-        object.insert("duration".into(), json_or_string(duration));
+        set(
+            &mut object,
+            errors,
+            ("--duration", "duration"),
+            json_or_string(duration),
+        );
     }
     if let Some(seed) = &args.seed {
-        object.insert("seed".into(), json_or_string(seed));
+        set(
+            &mut object,
+            errors,
+            ("--seed", "seed"),
+            json_or_string(seed),
+        );
     }
     if let Some(watermark) = args.watermark {
-        object.insert("watermark".into(), Value::Bool(watermark));
+        set(
+            &mut object,
+            errors,
+            ("--watermark", "watermark"),
+            Value::Bool(watermark),
+        );
     }
     Some(Assembled {
         object,
         failed,
         input_file_failed,
     })
+}
+
+/// `--image`: the first frame, from a file, a URL or stdin (`-`: read bounded, checked by the
+/// field's rule).
+fn first_frame_image(
+    spec: &ModelSpec,
+    field: &str,
+    image: &str,
+    stdin: &mut dyn Read,
+    object: &mut Map<String, Value>,
+    errors: &mut Vec<InputError>,
+) {
+    {
+        if image == "-" {
+            let value = match read::read_bounded(&mut *stdin, stdin_limit(spec, field)) {
+                Ok(bytes) => ImageSource::Bytes(bytes)
+                    .into_value_for_blocking(spec, field)
+                    .map_err(|e| library_errors(&e, field, "-")),
+                Err(ReadError::TooLarge(limit)) => Err(vec![too_large_stdin(field, limit)]),
+                Err(why) => Err(vec![InputError::new(
+                    field,
+                    "image_file",
+                    &format!("must be readable from stdin ({})", why.reason()),
+                    "-",
+                )]),
+            };
+            match value {
+                Ok(uri) => {
+                    object.insert(field.into(), Value::String(uri));
+                }
+                Err(found) => {
+                    errors.extend(found);
+                    // Keep the field present so it is not also reported as missing.
+                    object.insert(field.into(), Value::String(String::new()));
+                }
+            }
+        } else {
+            object.insert(field.into(), Value::String(image.to_owned()));
+        }
+    }
 }
 
 /// A prompt file's text: Windows line breaks become `\n` (the prompt rule allows no carriage
@@ -264,13 +345,19 @@ fn prompt_from_file(text: &str) -> String {
     text.strip_suffix('\n').unwrap_or(&text).to_owned()
 }
 
-fn too_large_stdin() -> InputError {
-    let limit = IMAGE_MAX_BYTES as u64;
-    match check_image_size(limit + 1) {
+/// How many bytes `--image -` reads: the field's size limit, else what may travel inline.
+fn stdin_limit(spec: &ModelSpec, field: &str) -> u64 {
+    media_rule(spec, field)
+        .and_then(|rule| rule.image()?.max_bytes)
+        .unwrap_or(INLINE_MAX_BYTES)
+}
+
+fn too_large_stdin(field: &str, limit: u64) -> InputError {
+    match check_image_size_with(limit, limit + 1) {
         Err(error) => error
-            .for_field(IMAGE_FIELD)
+            .for_field(field)
             .with_value(format!("more than {limit} bytes (stdin)")),
-        Ok(()) => InputError::new(IMAGE_FIELD, "image_max_bytes", "must be smaller", "stdin"),
+        Ok(()) => InputError::new(field, "image_max_bytes", "must be smaller", "stdin"),
     }
 }
 
@@ -287,17 +374,18 @@ fn library_errors(error: &happyhorse_http::Error, field: &str, value: &str) -> V
     }
 }
 
-/// Inlines every local image named in an image field (a path relative to `base`) as a `data:`
-/// URI, through the library's image pipeline; returns the fields whose file could not be used
-/// (their errors are in `errors`).
-pub(crate) fn inline_local_images(
+/// Inlines every local file named in one of `spec`'s media fields (a path relative to `base`)
+/// as a `data:` URI, through the library's pipeline, by the field's own rule; returns the fields
+/// whose file could not be used (their errors are in `errors`).
+pub(crate) fn inline_local_media(
+    spec: &ModelSpec,
     object: &mut Map<String, Value>,
     base: &Path,
     errors: &mut Vec<InputError>,
 ) -> Vec<String> {
     let mut failed = Vec::new();
     for (field, value) in object.iter_mut() {
-        if !is_image_field(field) {
+        if media_rule(spec, field).is_none() {
             continue;
         }
         let Some(text) = value.as_str() else { continue };
@@ -309,7 +397,7 @@ pub(crate) fn inline_local_images(
         if ImageSource::is_url(text) {
             continue;
         }
-        match ImageSource::Path(base.join(text)).into_field_value_blocking(field) {
+        match ImageSource::Path(base.join(text)).into_value_for_blocking(spec, field) {
             Ok(uri) => *value = Value::String(uri),
             Err(error) => {
                 errors.extend(library_errors(&error, field, text));
@@ -318,6 +406,15 @@ pub(crate) fn inline_local_images(
         }
     }
     failed
+}
+
+/// Every model's short name, for messages: `i2v, t2v, …`.
+pub(crate) fn known_models() -> String {
+    let names: Vec<&str> = happyhorse_types::MODELS
+        .iter()
+        .map(|spec| spec.short_name)
+        .collect();
+    names.join(", ")
 }
 
 /// `--set` and numeric flags: JSON when it parses (`5`, `true`, `"x"`, `{…}`), else the text itself.

@@ -4,6 +4,7 @@
 
 mod batch;
 mod books;
+mod budget;
 mod cli;
 mod cmd;
 mod exit;
@@ -11,6 +12,7 @@ mod exit_http;
 mod files;
 mod input;
 mod interrupt;
+mod model_flags;
 mod output;
 mod paths;
 mod read;

@@ -19,6 +19,8 @@ pub(crate) struct Reporter {
     last_queue_position: Option<Option<u64>>,
     /// Why stdout could not take an event, the first time it could not.
     stdout_lost: std::sync::Mutex<Option<String>>,
+    /// The estimate shown before the submit, for the `submitted` event.
+    estimate: Option<Value>,
 }
 
 impl Reporter {
@@ -31,6 +33,7 @@ impl Reporter {
             spinner: None,
             last_queue_position: None,
             stdout_lost: std::sync::Mutex::new(None),
+            estimate: None,
         }
     }
 
@@ -102,9 +105,20 @@ impl Reporter {
     /// The job exists: its id, at once.
     pub(crate) fn submitted(&mut self, request_id: &str, model_id: &str) {
         self.request_id = Some(request_id.to_owned());
-        self.emit("submitted", json!({"model_id": model_id}));
+        let estimate = self.estimate.take();
+        self.emit(
+            "submitted",
+            json!({"model_id": model_id, "estimate": estimate}),
+        );
         let id = self.output.paint(request_id, Paint::Bold);
         self.say(&format!("submitted: request id {id}"));
+    }
+
+    /// What the job about to be submitted is estimated to cost: a line now; with `--json`, the
+    /// `submitted` event carries it (the first event stays the one with the request id).
+    pub(crate) fn estimate(&mut self, quote: &crate::budget::Quote) {
+        self.estimate = Some(quote.json());
+        self.say(&quote.line());
     }
 
     /// Following an existing job (`wait`).
@@ -174,7 +188,13 @@ impl Reporter {
 
     /// The job succeeded: its files' URLs, and each file saved with its size (none with
     /// `--no-download`).
-    pub(crate) fn succeeded(&mut self, output: &Value, urls: &[String], saved: &[(PathBuf, u64)]) {
+    pub(crate) fn succeeded(
+        &mut self,
+        output: &Value,
+        urls: &[String],
+        saved: &[(PathBuf, u64)],
+        cost: Option<f64>,
+    ) {
         self.stop_spinner();
         let paths: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
         let bytes: u64 = saved.iter().map(|(_, b)| b).sum();
@@ -186,10 +206,14 @@ impl Reporter {
                 "urls": urls,
                 "saved": paths,
                 "bytes": (!saved.is_empty()).then_some(bytes),
+                "cost_usd": cost,
             }),
         );
         let done = self.output.paint("succeeded", Paint::Green);
         let elapsed = self.started.elapsed().as_secs_f64();
+        if let Some(cost) = cost {
+            self.say(&format!("cost: ${cost:.2} (the service's own figure)"));
+        }
         match saved {
             [] => self.say(&format!("{done} in {elapsed:.1}s")),
             [(path, bytes)] => self.say(&format!(

@@ -141,7 +141,8 @@ impl Target {
 
     /// Starts the emulator if asked for, and builds the client.
     pub(crate) async fn connect(self) -> anyhow::Result<Session> {
-        let mut builder = self.builder.poll_policy(self.poll);
+        // Every job's result is asked for its cost, shown and recorded when it ends.
+        let mut builder = self.builder.poll_policy(self.poll).include_cost(true);
         let emulator = match self.emulator_time_scale {
             Some(scale) => {
                 // The front door: each job's video is a preview made from its own request.

@@ -14,6 +14,7 @@
 //!   (`completed` vs `succeeded`), errors on HTTP 200, string-or-object errors, numbers sent as
 //!   strings, a cancel answer that is not JSON, and a result's files whatever the output's shape
 //!   ([`vocabulary::output_files`]) — mapped to [`vocabulary::JobState`], [`CancelVerdict`] and [`Error`].
+//! - [`cost`]: a job's cost estimated from the catalogue's price before it is paid for.
 //! - [`oneshot`]: status, result, cancel and catalogue calls outside a job, read the same way and
 //!   retried by the same rule ([`oneshot::Call`]).
 //! - [`download`]: what a storage host's answers mean for a download, and when a downloaded
@@ -29,6 +30,7 @@
 #![allow(clippy::result_large_err)]
 
 mod config;
+pub mod cost;
 pub mod download;
 mod error;
 mod event;

@@ -1,25 +1,30 @@
-//! The known models, from the checked-in schemas and `model.json` files embedded in `happyhorse-types`.
+//! The known models, from the checked-in schemas and `model.json` files embedded in
+//! `happyhorse-types`: each entry carries the catalogue fields RunComfy's own clients read
+//! (`model_id`, `display_name`, `description`, `categories`, `kind`, `base_price_usd`,
+//! `price_unit`, `pricing_note`, and `input_schema` on request) — never the project's own
+//! `short_name` or input `rules`.
 
-use happyhorse_types::{MODELS, ModelSpec};
+use happyhorse_core::validate::{self as core, MediaRef};
+use happyhorse_types::rules::MediaRole;
+use happyhorse_types::{MODELS, ModelInfo, ModelSpec};
 use serde_json::{Map, Value, json};
 
 /// One known model with its parsed metadata.
 #[derive(Debug, Clone)]
 pub(crate) struct CatalogModel {
     pub(crate) spec: &'static ModelSpec,
-    metadata: Map<String, Value>,
+    info: &'static ModelInfo,
     input_schema: Value,
 }
 
 impl CatalogModel {
     fn new(spec: &'static ModelSpec) -> anyhow::Result<Self> {
-        let metadata: Map<String, Value> = serde_json::from_str(spec.metadata)
-            .map_err(|e| anyhow::anyhow!("model.json of {} is not a JSON object: {e}", spec.id))?;
+        let info = spec.info()?;
         let input_schema = serde_json::from_str(spec.input_schema)
             .map_err(|e| anyhow::anyhow!("input schema of {} is not JSON: {e}", spec.id))?;
         Ok(Self {
             spec,
-            metadata,
+            info,
             input_schema,
         })
     }
@@ -28,35 +33,42 @@ impl CatalogModel {
         self.spec.id
     }
 
-    fn text(&self, key: &str) -> &str {
-        self.metadata.get(key).and_then(Value::as_str).unwrap_or("")
+    pub(crate) fn categories(&self) -> Vec<&str> {
+        self.info.categories.iter().map(String::as_str).collect()
     }
 
-    pub(crate) fn categories(&self) -> Vec<&str> {
-        self.metadata
-            .get("categories")
-            .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default()
+    /// How many seconds of video a job with this input returns (and is billed for): the
+    /// requested `duration`, else the schema's default. A model without a `duration` field
+    /// (video-edit) returns a clip as long as its source video, within 3–15 s — measured when
+    /// the source is inline, else 5 s (the emulator's own rule: the service does not say).
+    pub(crate) fn output_seconds(&self, input: &Value) -> f64 {
+        let duration = &self.input_schema["properties"]["duration"];
+        if !duration.is_null() {
+            return input
+                .get("duration")
+                .and_then(Value::as_f64)
+                .or_else(|| duration["default"].as_f64())
+                .unwrap_or(5.0);
+        }
+        let source = self.info.media_fields.iter().find_map(|field| {
+            let value = input.get(&field.name)?.as_str()?;
+            if field.rule.role != MediaRole::SourceVideo {
+                return None;
+            }
+            match core::validate_media_ref(&field.name, &field.rule, value) {
+                Ok(MediaRef::Video(video)) => Some(video.duration_secs),
+                _ => None,
+            }
+        });
+        source.map_or(5.0, |secs| secs.clamp(3.0, 15.0))
     }
 
     /// What a successful job with this input costs: the base price per second of output
-    /// (the requested `duration`, default 5 s), or per output.
+    /// ([`output_seconds`](Self::output_seconds)), or per output.
     pub(crate) fn cost_of(&self, input: &Value) -> f64 {
-        let base = self
-            .metadata
-            .get("base_price_usd")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
-        match self.text("price_unit") {
-            "second" => {
-                let seconds = input
-                    .get("duration")
-                    .and_then(Value::as_f64)
-                    .or_else(|| self.input_schema["properties"]["duration"]["default"].as_f64())
-                    .unwrap_or(5.0);
-                base * seconds
-            }
+        let base = self.info.base_price_usd.unwrap_or(0.0);
+        match self.info.price_unit {
+            Some(happyhorse_types::PriceUnit::Second) => base * self.output_seconds(input),
             _ => base,
         }
     }
@@ -65,17 +77,35 @@ impl CatalogModel {
         let search = search.to_lowercase();
         [
             self.id(),
-            self.text("display_name"),
-            self.text("description"),
+            self.info.display_name.as_str(),
+            self.info.description.as_deref().unwrap_or(""),
         ]
         .iter()
         .any(|field| field.to_lowercase().contains(&search))
     }
 
-    /// The `GET /v1/models` / `GET /v1/models/{id}` entry.
+    /// The `GET /v1/models` / `GET /v1/models/{id}` entry: the catalogue's fields only.
     pub(crate) fn entry(&self, include_schema: bool) -> Value {
-        let mut entry = self.metadata.clone();
+        let info = self.info;
+        let mut entry = Map::new();
         entry.insert("model_id".into(), json!(self.id()));
+        entry.insert("display_name".into(), json!(info.display_name));
+        if let Some(description) = &info.description {
+            entry.insert("description".into(), json!(description));
+        }
+        entry.insert("categories".into(), json!(info.categories));
+        if let Some(kind) = &info.kind {
+            entry.insert("kind".into(), json!(kind));
+        }
+        if let Some(price) = info.base_price_usd {
+            entry.insert("base_price_usd".into(), json!(price));
+        }
+        if let Some(unit) = info.price_unit {
+            entry.insert("price_unit".into(), json!(unit.as_str()));
+        }
+        if let Some(note) = &info.pricing_note {
+            entry.insert("pricing_note".into(), json!(note));
+        }
         if include_schema {
             entry.insert("input_schema".into(), self.input_schema.clone());
         }
@@ -94,6 +124,7 @@ pub(crate) struct Catalog {
 pub(crate) struct ListQuery {
     pub(crate) search: Option<String>,
     pub(crate) category: Option<String>,
+    pub(crate) kind: Option<String>,
     pub(crate) include_schema: bool,
     pub(crate) limit: Option<usize>,
     pub(crate) offset: usize,
@@ -128,6 +159,15 @@ impl Catalog {
                     .category
                     .as_deref()
                     .is_none_or(|c| c.is_empty() || m.categories().contains(&c))
+            })
+            .filter(|m| {
+                query.kind.as_deref().is_none_or(|k| {
+                    k.is_empty()
+                        || m.info
+                            .kind
+                            .as_deref()
+                            .is_some_and(|mk| mk.eq_ignore_ascii_case(k))
+                })
             })
             .collect();
         let page: Vec<Value> = matching
@@ -170,7 +210,7 @@ mod tests {
     fn cost_is_price_per_second_of_requested_duration() {
         let catalog = Catalog::load().unwrap();
         let i2v = catalog.get(I2V).unwrap();
-        let base = i2v.metadata["base_price_usd"].as_f64().unwrap();
+        let base = i2v.info.base_price_usd.unwrap();
         assert!((i2v.cost_of(&json!({"duration": 8})) - 8.0 * base).abs() < 1e-9);
         assert!((i2v.cost_of(&json!({})) - 5.0 * base).abs() < 1e-9);
     }

@@ -56,12 +56,19 @@ impl SimClock {
         }
     }
 
-    /// The simulated instant as an ISO-8601 UTC timestamp with millisecond precision.
+    /// The wall-clock time at which the simulated instant `at` happened, as an ISO-8601 UTC
+    /// timestamp with millisecond precision.
     ///
-    /// Simulated time starts at the wall-clock time the emulator started, so timestamps of a
-    /// time-scaled run lie in the future: a 100 s job reads as 100 s long whatever the scale.
+    /// A time-scaled run compresses real time, so at scale 60 a simulated 100 s job starts and
+    /// ends 1.67 s apart by the wall clock — as the `Date` header says, and never in the future.
+    /// A manual clock is not tied to real time: its instants are laid out from the start time
+    /// one simulated second per second.
     pub(crate) fn timestamp(&self, at: SimTime) -> String {
-        let instant = self.wall_start + at;
+        let real = match &self.manual {
+            Some(_) => at,
+            None => self.to_real(at),
+        };
+        let instant = self.wall_start + real;
         let millis = instant.millisecond();
         let instant = instant
             .replace_nanosecond(u32::from(millis) * 1_000_000)
@@ -92,6 +99,19 @@ mod tests {
             clock.to_real(Duration::from_secs(100)),
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn a_scaled_clock_stamps_wall_clock_times() {
+        let clock = SimClock::new(100.0, false);
+        let start = OffsetDateTime::parse(&clock.timestamp(Duration::ZERO), &Rfc3339).unwrap();
+        let later =
+            OffsetDateTime::parse(&clock.timestamp(Duration::from_secs(100)), &Rfc3339).unwrap();
+        // 100 simulated seconds at scale 100 are one real second.
+        assert_eq!(later - start, time::Duration::seconds(1));
+        // And no instant that has happened lies in the future.
+        let now = OffsetDateTime::parse(&clock.timestamp(clock.now()), &Rfc3339).unwrap();
+        assert!(now <= OffsetDateTime::now_utc() + time::Duration::milliseconds(1));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Image inputs checked the way the service would: `data:` URIs decoded, loopback URLs fetched,
-//! and both checked fully; other URLs cannot be reached from here, so they are accepted unchecked
-//! (and the job's log says so) or, in strict mode, rejected.
+//! Media inputs (images and videos) checked the way the service would, each by its field's rule:
+//! `data:` URIs decoded, loopback URLs fetched, and both checked fully; other URLs cannot be
+//! reached from here, so they are accepted unchecked (and the job's log says so) or, in strict
+//! mode, rejected.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -13,10 +14,14 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpStream;
 
-use crate::validation::{self, ImageFollowUp, Violation};
+use happyhorse_types::ModelSpec;
+use happyhorse_types::rules::MediaRule;
 
-/// Larger downloads are cut off: the limit is 10 MB, so anything past this is too big anyway.
-const MAX_FETCH_BYTES: usize = 16 * 1024 * 1024;
+use crate::validation::{self, Violation};
+
+/// Larger downloads are cut off: the largest limit is video-edit's 100 MB, so anything past
+/// this is too big anyway (and for a rule without a limit, what a request can carry).
+const MAX_FETCH_BYTES: usize = 100_000_001;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What checking a body's images found.
@@ -29,9 +34,9 @@ pub(crate) struct ImageReport {
     pub(crate) fetched: HashMap<String, Bytes>,
 }
 
-/// Fetches and checks every image URL of `input` that can be fetched from here; `data:` URIs
+/// Fetches and checks every media URL of `input` that can be fetched from here; `data:` URIs
 /// and malformed references are left to [`validation::validate_input`], which checks them.
-pub(crate) async fn check_images(input: &Value, strict: bool) -> ImageReport {
+pub(crate) async fn check_images(spec: &ModelSpec, input: &Value, strict: bool) -> ImageReport {
     let mut report = ImageReport::default();
     let Some(object) = input.as_object() else {
         return report;
@@ -40,35 +45,40 @@ pub(crate) async fn check_images(input: &Value, strict: bool) -> ImageReport {
         let Some(url) = value.as_str() else {
             continue;
         };
-        if validation::image_follow_up(field, url) == ImageFollowUp::Fetch {
-            check_url(field, url, strict, &mut report).await;
+        if let Some(rule) = validation::fetch_rule(spec, field, url) {
+            check_url(field, rule, url, strict, &mut report).await;
         }
     }
     report
 }
 
-async fn check_url(field: &str, url: &str, strict: bool, report: &mut ImageReport) {
+async fn check_url(
+    field: &str,
+    rule: &MediaRule,
+    url: &str,
+    strict: bool,
+    report: &mut ImageReport,
+) {
     let uri = url.trim().parse::<Uri>().ok();
     let loopback_http = uri
         .as_ref()
         .filter(|uri| uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback));
     if let Some(uri) = loopback_http {
-        let checked = fetch(uri)
-            .await
-            .map_err(|reason| {
-                Violation::new(
-                    field,
-                    "image_fetch",
-                    url,
-                    format!("{field}: could not be fetched: {reason}"),
-                )
-            })
-            .and_then(|bytes| validation::check_image(field, &bytes).map(|()| bytes));
-        match checked {
+        match fetch(uri).await {
             Ok(bytes) => {
-                report.fetched.insert(field.to_owned(), bytes);
+                let broken = validation::check_media(field, rule, &bytes);
+                if broken.is_empty() {
+                    report.fetched.insert(field.to_owned(), bytes);
+                } else {
+                    report.violations.extend(broken);
+                }
             }
-            Err(violation) => report.violations.push(violation),
+            Err(reason) => report.violations.push(Violation::new(
+                field,
+                &format!("{}_fetch", rule.kind()),
+                url,
+                format!("{field}: could not be fetched: {reason}"),
+            )),
         }
         return;
     }
@@ -76,7 +86,7 @@ async fn check_url(field: &str, url: &str, strict: bool, report: &mut ImageRepor
     if strict {
         report.violations.push(Violation::new(
             field,
-            "image_unreachable",
+            &format!("{}_unreachable", rule.kind()),
             url,
             format!(
                 "{field}: cannot be fetched by the emulator (only data: URIs and http:// URLs on loopback can be); \
@@ -87,7 +97,7 @@ async fn check_url(field: &str, url: &str, strict: bool, report: &mut ImageRepor
         tracing::info!(
             field,
             host,
-            "image accepted unchecked: the emulator cannot fetch it"
+            "media accepted unchecked: the emulator cannot fetch it"
         );
         report.log.push(format!(
             "{field} on {host} accepted unchecked: the emulator cannot fetch it (--strict-images rejects it)"
@@ -143,6 +153,7 @@ async fn fetch_inner(uri: &Uri) -> Result<Bytes, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use happyhorse_types::image_to_video::SPEC as I2V;
     use serde_json::json;
 
     #[test]
@@ -162,14 +173,14 @@ mod tests {
     #[tokio::test]
     async fn remote_urls_are_logged_or_rejected_when_strict() {
         let input = json!({"image_url": "https://example.com/a.png", "prompt": "x"});
-        let lenient = check_images(&input, false).await;
+        let lenient = check_images(&I2V, &input, false).await;
         assert!(lenient.violations.is_empty());
         assert!(
             lenient.log[0].contains("accepted unchecked"),
             "{:?}",
             lenient.log
         );
-        let strict = check_images(&input, true).await;
+        let strict = check_images(&I2V, &input, true).await;
         assert_eq!(strict.violations[0].field, "image_url");
         assert_eq!(strict.violations[0].rule, "image_unreachable");
     }
@@ -181,13 +192,14 @@ mod tests {
             "data:image/png;base64,AAAA",
             "./a.png",
         ] {
-            let report = check_images(&json!({"image_url": url}), true).await;
+            let report = check_images(&I2V, &json!({"image_url": url}), true).await;
             assert!(
                 report.violations.is_empty() && report.log.is_empty(),
                 "{url}"
             );
         }
-        let report = check_images(&json!({"prompt": "https://example.com/a.png"}), true).await;
+        let report =
+            check_images(&I2V, &json!({"prompt": "https://example.com/a.png"}), true).await;
         assert!(report.violations.is_empty());
     }
 
@@ -200,7 +212,7 @@ mod tests {
             .unwrap()
             .port();
         let input = json!({"image_url": format!("http://127.0.0.1:{port}/a.png")});
-        let report = check_images(&input, false).await;
+        let report = check_images(&I2V, &input, false).await;
         assert_eq!(
             report.violations[0].rule, "image_fetch",
             "{:?}",

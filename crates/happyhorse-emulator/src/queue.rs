@@ -41,6 +41,8 @@ pub(crate) struct NewJob {
     pub(crate) model_id: String,
     /// What the job costs if it succeeds.
     pub(crate) cost_usd: f64,
+    /// How long the output video is, in seconds (what a per-second price bills).
+    pub(crate) output_seconds: f64,
     /// Notes from submission (e.g. an image accepted unchecked).
     pub(crate) log: Vec<String>,
     /// The job's preview video, rendering while the job runs: a job whose processing time is
@@ -64,6 +66,8 @@ pub(crate) struct JobView {
     pub(crate) error: Option<String>,
     /// What the job is billed: its price once succeeded, 0 when failed or cancelled.
     pub(crate) cost_usd: Option<f64>,
+    /// How long the output video is, in seconds.
+    pub(crate) output_seconds: f64,
     /// The job's log; filled only by [`JobStore::inspect`].
     pub(crate) log: Vec<String>,
 }
@@ -426,6 +430,7 @@ fn view_with(inner: &Inner, job: &Job, id: &str, with_log: bool) -> JobView {
             "Video generation failed (injected by the emulator's failure rate).".to_owned()
         }),
         cost_usd,
+        output_seconds: job.new.output_seconds,
         log: if with_log {
             job.new.log.clone()
         } else {
@@ -472,6 +477,7 @@ mod tests {
             owner,
             model_id: "m".into(),
             cost_usd: 0.5,
+            output_seconds: 5.0,
             log: Vec::new(),
             preview: None,
         }

@@ -122,7 +122,7 @@ fn catalog(
         Route::Categories => app.catalog.categories(),
         Route::GetModel(id) => match app.catalog.get(&id) {
             Some(model) => model.entry(true),
-            None => return Err(ApiError::UnknownModel(id)),
+            None => return Err(ApiError::UnknownModelEntry(id)),
         },
         _ => return Err(ApiError::NoRoute(request.uri().path().to_owned())),
     };
@@ -153,7 +153,7 @@ async fn submit(
         )
     })?;
     let mut violations = validation::validate_input(model.spec, &input);
-    let images = images::check_images(&input, app.config.strict_images).await;
+    let images = images::check_images(model.spec, &input, app.config.strict_images).await;
     violations.extend(images.violations);
     if !violations.is_empty() {
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
@@ -170,11 +170,12 @@ async fn submit(
         return Err(ApiError::InsufficientBalance);
     }
     let mut log = images.log;
-    let preview = crate::preview::request::start(app, &input, images.fetched, &mut log);
+    let preview = crate::preview::request::start(app, model.spec, &input, images.fetched, &mut log);
     let job = app.jobs.submit(NewJob {
         owner,
         model_id: model_id.to_owned(),
         cost_usd: model.cost_of(&input),
+        output_seconds: model.output_seconds(&input),
         log,
         preview,
     });
@@ -310,10 +311,14 @@ fn cancel(app: &App, id: &str, request: &Request<Incoming>) -> Result<Response<E
 
 /// The emulator's own view of a job, whoever owns it, with its log.
 fn inspect(app: &App, id: &str) -> Result<Response<EmuBody>, ApiError> {
-    let job = app.jobs.inspect(id).ok_or(ApiError::NotFound)?;
-    Ok(wire::json_response(
-        StatusCode::OK,
-        &json!({
+    let job = inspection(app, id).ok_or(ApiError::NotFound)?;
+    Ok(wire::json_response(StatusCode::OK, &job))
+}
+
+/// What `GET /__emulator/jobs/{id}` answers: the emulator's own view of a job.
+pub(crate) fn inspection(app: &App, id: &str) -> Option<Value> {
+    let job = app.jobs.inspect(id)?;
+    Some(json!({
             "request_id": job.id,
             "model_id": job.model_id,
             "status": wire::status_word(job.state),
@@ -322,9 +327,10 @@ fn inspect(app: &App, id: &str) -> Result<Response<EmuBody>, ApiError> {
             "started_at": job.started_at.map(|at| app.clock.timestamp(at)),
             "finished_at": job.finished_at.map(|at| app.clock.timestamp(at)),
             "processing_seconds": job.processing.as_secs_f64(),
+            "output_seconds": job.output_seconds,
+            "cost_usd": job.cost_usd,
             "log": job.log,
-        }),
-    ))
+    }))
 }
 
 /// The official clients' id pattern: `^[a-zA-Z0-9_-]{1,128}$`.
@@ -339,6 +345,7 @@ fn list_query(query: Option<&str>) -> ListQuery {
     ListQuery {
         search: query::param(query, "search"),
         category: query::param(query, "category"),
+        kind: query::param(query, "kind"),
         include_schema: query::param(query, "include_schema")
             .is_some_and(|v| v == "true" || v == "1"),
         limit: query::param(query, "limit").and_then(|v| v.parse().ok()),

@@ -69,6 +69,13 @@ impl RunningEmulator {
         self.app.snapshot()
     }
 
+    /// The emulator's own view of a job, whoever owns it, as `GET /__emulator/jobs/{id}` serves
+    /// it: `model_id`, `status`, timestamps, `processing_seconds`, `output_seconds`, `cost_usd`
+    /// (once finished), and its `log`. `None` for an unknown or expired id.
+    pub fn inspect_job(&self, request_id: &str) -> Option<serde_json::Value> {
+        crate::routes::inspection(&self.app, request_id)
+    }
+
     /// Moves a manual clock forward by `by` of simulated time; returns false (and does nothing)
     /// unless the emulator was built with [`manual_clock(true)`](crate::EmulatorBuilder::manual_clock).
     pub fn advance(&self, by: Duration) -> bool {

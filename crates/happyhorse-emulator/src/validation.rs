@@ -1,8 +1,10 @@
 //! The only place that calls `happyhorse_core::validate`: schema validation of a submitted body,
-//! image references and image bytes, turned into the violations listed in an error's `detail`.
+//! media references and fetched media bytes (each by its field's rule in the model's
+//! `model.json`), turned into the violations listed in an error's `detail`.
 
-use happyhorse_core::validate::{self as core, ImageRef, InputError};
+use happyhorse_core::validate::{self as core, InputError, MediaRef};
 use happyhorse_types::ModelSpec;
+use happyhorse_types::rules::{MediaChecks, MediaRule};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -42,7 +44,8 @@ impl From<InputError> for Violation {
 }
 
 /// Every violation of `input` against the model's checked-in input schema, plus the rules the
-/// schema cannot express (the Chinese prompt limit, image references, inline images' bytes).
+/// schema cannot express (the prompt's limits, media references, inline images' and videos'
+/// bytes), all from the model's own data.
 ///
 /// Fields the schema does not know are accepted, as the service accepts (and ignores) them: the
 /// client refuses them, the emulator shows what would happen if it did not.
@@ -54,30 +57,31 @@ pub(crate) fn validate_input(spec: &ModelSpec, input: &Value) -> Vec<Violation> 
     }
 }
 
-/// What still has to be done about an image field once [`validate_input`] has run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ImageFollowUp {
-    /// Nothing: an inline image already checked, a reference already reported as invalid, or not
-    /// an image field.
-    Nothing,
-    /// A URL the service would fetch.
-    Fetch,
-}
-
-/// Whether `field` holds an image URL that has yet to be fetched and checked.
-pub(crate) fn image_follow_up(field: &str, value: &str) -> ImageFollowUp {
-    if !core::is_image_field(field) {
-        return ImageFollowUp::Nothing;
-    }
-    match core::validate_image_ref(field, value) {
-        Ok(ImageRef::Url) => ImageFollowUp::Fetch,
-        _ => ImageFollowUp::Nothing,
+/// The rule of a media field whose value is a URL the service would fetch (so the emulator
+/// fetches it too, when it can); `None` for an inline file already checked, a reference already
+/// reported as invalid, or a field that holds no media.
+pub(crate) fn fetch_rule(spec: &ModelSpec, field: &str, value: &str) -> Option<&'static MediaRule> {
+    let rule = core::media_rule(spec, field)?;
+    match core::validate_media_ref(field, rule, value) {
+        Ok(MediaRef::Url) => Some(rule),
+        _ => None,
     }
 }
 
-/// Checks fetched image bytes: format by content, size per side, aspect ratio, byte size.
-pub(crate) fn check_image(field: &str, bytes: &[u8]) -> Result<(), Violation> {
-    core::check_image_bytes(bytes)
-        .map(|_| ())
-        .map_err(|error| error.for_field(field).into())
+/// Checks fetched bytes by the field's rule: an image's format, sides, aspect and size; a video's
+/// container, codec, duration, sides, aspect, size and frame rate (every broken rule at once).
+pub(crate) fn check_media(field: &str, rule: &MediaRule, bytes: &[u8]) -> Vec<Violation> {
+    let found = match &rule.checks {
+        MediaChecks::Image(image) => core::check_image_with(image, bytes)
+            .map(|_| ())
+            .map_err(|e| vec![e]),
+        MediaChecks::Video(video) => core::check_video_bytes(video, bytes).map(|_| ()),
+    };
+    match found {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors
+            .into_iter()
+            .map(|e| e.for_field(field).into())
+            .collect(),
+    }
 }

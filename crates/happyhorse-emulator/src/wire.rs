@@ -133,8 +133,10 @@ pub(crate) fn cancel(job: &JobView, outcome: CancelOutcome) -> CancelResponse {
 /// An error answer of the API.
 #[derive(Debug)]
 pub(crate) enum ApiError {
-    /// `400001` InvalidResourceIdentifier.
+    /// `400001` InvalidResourceIdentifier: a submit to a model that does not exist (documented).
     UnknownModel(String),
+    /// `404001` ResourceNotFound: the catalogue entry of a model that does not exist.
+    UnknownModelEntry(String),
     /// `400004` UserAccountError.
     Auth(AuthFailure, AuthStatus),
     /// `403001` PermissionDenied.
@@ -181,6 +183,12 @@ impl ApiError {
                 403001,
                 "PermissionDenied: the request belongs to another user".to_owned(),
                 None,
+            ),
+            ApiError::UnknownModelEntry(id) => (
+                StatusCode::NOT_FOUND,
+                404001,
+                format!("ResourceNotFound: no model {id:?} in the catalogue"),
+                Some(json!({ "model_id": id })),
             ),
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,

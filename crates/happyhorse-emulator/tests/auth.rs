@@ -120,7 +120,8 @@ async fn unknown_ids_models_and_routes() {
         reply.json()["detail"]["model_id"],
         "happyhorse/happyhorse-9.9/image-to-video"
     );
-    assert_error(&client.get("/v1/models/no/such/model").await, 400, 400001);
+    // A submit to an unknown model is the documented 400001; its catalogue entry is not found.
+    assert_error(&client.get("/v1/models/no/such/model").await, 404, 404001);
     assert_error(&client.get("/v1/nothing-here").await, 404, 404001);
     let wrong_method = client.get(&format!("/v1/requests/{unknown}/cancel")).await;
     assert_error(&wrong_method, 405, 405001);

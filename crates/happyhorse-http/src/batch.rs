@@ -12,18 +12,21 @@ use std::time::Duration;
 
 use futures::Stream;
 use happyhorse_core::{Event, Outcome, Throttle};
-use happyhorse_types::Model;
+use happyhorse_types::{Model, ModelSpec};
 use tokio::sync::{mpsc, watch};
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::job::JobResult;
+use crate::job::{AnyModel, JobModel, JobResult};
 
 /// One job of a batch: a new input to submit, or a job submitted earlier to follow again.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchJob {
-    /// Validate this input object and submit it.
+    /// Validate this input object and submit it, to the batch's model ([`Client::run_many`]).
     Submit(serde_json::Value),
+    /// Validate this input object by this model's rules and submit it to that model: a batch
+    /// may mix models ([`Client::run_many_any`], or any batch).
+    SubmitTo(&'static ModelSpec, serde_json::Value),
     /// Follow the job with this request id (submitted earlier, e.g. by a run that crashed).
     Resume(String),
 }
@@ -184,7 +187,7 @@ impl NextStep {
 /// How one job of a batch ended.
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct BatchItem<M: Model> {
+pub struct BatchItem<M: JobModel> {
     /// The job's position in the list given to [`Client::run_many`].
     pub index: usize,
     /// The job's id, when one exists.
@@ -200,7 +203,7 @@ pub struct BatchItem<M: Model> {
 /// What a batch reports, job by job.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum BatchEvent<M: Model> {
+pub enum BatchEvent<M: JobModel> {
     /// Job `index` was admitted: its submit (or resume) starts now.
     Started {
         /// The job's position.
@@ -220,25 +223,26 @@ pub enum BatchEvent<M: Model> {
 /// A running batch: a [`Stream`] of [`BatchEvent`]s that ends after every job's
 /// [`BatchEvent::Finished`]. Dropping it stops following the jobs (they are never cancelled
 /// behind the caller's back) and starts no new ones.
-pub struct Batch<M: Model> {
+pub struct Batch<M: JobModel> {
     events: mpsc::Receiver<BatchEvent<M>>,
     cancel: BatchCanceller,
+    model: &'static str,
 }
 
-impl<M: Model> std::fmt::Debug for Batch<M> {
+impl<M: JobModel> std::fmt::Debug for Batch<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batch").field("model", &M::SPEC.id).finish()
+        f.debug_struct("Batch").field("model", &self.model).finish()
     }
 }
 
-impl<M: Model> Batch<M> {
+impl<M: JobModel> Batch<M> {
     /// A handle that cancels the batch from anywhere (a Ctrl-C handler, another task).
     pub fn canceller(&self) -> BatchCanceller {
         self.cancel.clone()
     }
 }
 
-impl<M: Model> Stream for Batch<M> {
+impl<M: JobModel> Stream for Batch<M> {
     type Item = BatchEvent<M>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -306,16 +310,60 @@ impl Client {
         jobs: impl IntoIterator<Item = BatchJob, IntoIter: Send + 'static>,
         options: BatchOptions,
     ) -> Batch<M> {
+        self.start_batch(Some(M::SPEC), M::SPEC.id, jobs, options)
+    }
+
+    /// Like [`run_many`](Self::run_many), for jobs of models chosen at run time: each job is a
+    /// [`BatchJob::SubmitTo`] naming its model (or a [`BatchJob::Resume`]); a plain
+    /// [`BatchJob::Submit`] names none and ends as [`ErrorKind::InvalidInput`](crate::ErrorKind)
+    /// with nothing sent. Results carry the output as JSON.
+    ///
+    /// ```no_run
+    /// use happyhorse_http::{BatchJob, BatchOptions, Client};
+    /// use happyhorse_types::find_model;
+    /// use serde_json::json;
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::from_env()?;
+    /// let (t2v, i2v) = (find_model("t2v").unwrap(), find_model("1.1/i2v").unwrap());
+    /// let jobs = vec![
+    ///     BatchJob::SubmitTo(t2v, json!({"prompt": "A foal takes its first steps", "aspect_ratio": "9:16"})),
+    ///     BatchJob::SubmitTo(i2v, json!({"image_url": "https://example.com/horse.png", "prompt": "The horse trots"})),
+    /// ];
+    /// let batch = client.run_many_any(jobs, BatchOptions::default());
+    /// # drop(batch); Ok(()) }
+    /// ```
+    pub fn run_many_any(
+        &self,
+        jobs: impl IntoIterator<Item = BatchJob, IntoIter: Send + 'static>,
+        options: BatchOptions,
+    ) -> Batch<AnyModel> {
+        self.start_batch(None, "(any)", jobs, options)
+    }
+
+    fn start_batch<M: JobModel>(
+        &self,
+        default_model: Option<&'static ModelSpec>,
+        label: &'static str,
+        jobs: impl IntoIterator<Item = BatchJob, IntoIter: Send + 'static>,
+        options: BatchOptions,
+    ) -> Batch<M> {
         let (events_tx, events_rx) = mpsc::channel(options.channel_capacity);
         let (cancel_tx, cancel_rx) = watch::channel(false);
-        let coordinator =
-            coordinator::Coordinator::<M>::new(self.clone(), options, events_tx, cancel_rx);
+        let coordinator = coordinator::Coordinator::<M>::new(
+            self.clone(),
+            default_model,
+            options,
+            events_tx,
+            cancel_rx,
+        );
         tokio::spawn(coordinator.run(jobs.into_iter()));
         Batch {
             events: events_rx,
             cancel: BatchCanceller {
                 cancel: Arc::new(cancel_tx),
             },
+            model: label,
         }
     }
 }

@@ -52,6 +52,10 @@ pub(crate) struct Inner {
     pub(crate) poll_policy: PollPolicy,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) preflight_images: bool,
+    /// Whether a job's `/result` is asked for its cost (`?include_cost=true`).
+    pub(crate) include_cost: bool,
+    /// The catalogue prices fetched for estimates.
+    pub(crate) prices: crate::price::PriceCache,
     /// How inputs are validated before a submit.
     pub(crate) validate: ValidateOptions,
     /// Where jobs are recorded, when the user asked for it.
@@ -101,6 +105,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     max_body_bytes: usize,
     preflight_images: bool,
+    include_cost: bool,
     validate: ValidateOptions,
     #[cfg(feature = "ledger")]
     ledger: Option<happyhorse_ledger::Ledger>,
@@ -117,6 +122,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("preflight_images", &self.preflight_images)
+            .field("include_cost", &self.include_cost)
             .field("validate", &self.validate)
             .finish()
     }
@@ -133,6 +139,7 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             preflight_images: false,
+            include_cost: false,
             validate: ValidateOptions::default(),
             #[cfg(feature = "ledger")]
             ledger: None,
@@ -197,6 +204,13 @@ impl ClientBuilder {
     /// it catches an unreachable or invalid image before a paid submit, at the cost of one download.
     pub fn preflight_images(mut self, preflight: bool) -> Self {
         self.preflight_images = preflight;
+        self
+    }
+
+    /// Whether each job's `/result` is asked for the job's cost (`?include_cost=true`, default
+    /// `false`); it arrives in [`JobResult::raw`](crate::JobResult)'s `cost`.
+    pub fn include_cost(mut self, include: bool) -> Self {
+        self.include_cost = include;
         self
     }
 
@@ -266,6 +280,8 @@ impl ClientBuilder {
                 poll_policy: self.poll_policy,
                 retry_policy: self.retry_policy,
                 preflight_images: self.preflight_images,
+                include_cost: self.include_cost,
+                prices: crate::price::PriceCache::default(),
                 validate: self.validate,
                 #[cfg(feature = "ledger")]
                 books: self.ledger.map(crate::ledger::Books::new),

@@ -1,4 +1,5 @@
-//! Input images from anywhere: an `https` URL, a local file, or bytes in memory.
+//! Input images (and, through [`ImageSource::into_value_for`], any model's media) from anywhere:
+//! an `https` URL, a local file, or bytes in memory.
 //!
 //! Local images are checked with core's validation (format by content, whole, size, sides,
 //! aspect) and sent inline as a `data:` URI, as RunComfy's own ComfyUI nodes do: the API has no
@@ -14,11 +15,12 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use happyhorse_core::validate::{
-    IMAGE_MAX_BYTES, ImageInfo, InputError, check_image_bytes, check_image_size, shorten,
-    validate_image_ref,
+    IMAGE_MAX_BYTES, ImageInfo, InputError, check_image_bytes, check_image_size,
+    check_image_size_with, check_image_with, shorten, validate_image_ref,
 };
 
 use crate::error::{Error, ErrorKind};
+use crate::media::io_reason;
 
 /// Where an input image comes from.
 ///
@@ -143,16 +145,6 @@ fn read_image_file(field: &str, path: &Path) -> Result<Vec<u8>, InputError> {
     Ok(bytes)
 }
 
-/// An I/O error as a short reason without the OS error number.
-fn io_reason(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "a directory".into(),
-        _ => error.to_string(),
-    }
-}
-
 /// Checks image bytes and encodes them as a `data:` URI with the MIME type of their real format.
 fn data_uri(field: &str, bytes: &[u8]) -> Result<String, InputError> {
     let info = check_image_bytes(bytes).map_err(|e| e.for_field(field))?;
@@ -164,8 +156,12 @@ fn data_uri(field: &str, bytes: &[u8]) -> Result<String, InputError> {
 pub(crate) async fn preflight(
     http: &reqwest::Client,
     field: &str,
+    rules: &happyhorse_types::rules::ImageRules,
     url: &str,
 ) -> Result<ImageInfo, Error> {
+    let limit = rules
+        .max_bytes
+        .unwrap_or(happyhorse_core::validate::INLINE_MAX_BYTES);
     let invalid = |what: String| Error::new(ErrorKind::InvalidInput, format!("{field}: {what}"));
     let mut response = http.get(url).send().await.map_err(|e| {
         invalid(format!(
@@ -186,14 +182,14 @@ pub(crate) async fn preflight(
         .map_err(|e| invalid(format!("the image download broke: {}", e.without_url())))?
     {
         bytes.extend_from_slice(&chunk);
-        if bytes.len() > IMAGE_MAX_BYTES {
-            return Err(check_image_size(bytes.len() as u64)
+        if bytes.len() as u64 > limit {
+            return Err(check_image_size_with(limit, bytes.len() as u64)
                 .map_err(|e| e.for_field(field))
                 .err()
                 .map_or_else(|| invalid("too large".into()), Error::from));
         }
     }
-    check_image_bytes(&bytes).map_err(|e| e.for_field(field).into())
+    check_image_with(rules, &bytes).map_err(|e| e.for_field(field).into())
 }
 
 #[cfg(test)]

@@ -6,10 +6,11 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use happyhorse_core::oneshot::{self, ResultReport, StatusReport};
-use happyhorse_core::validate::{is_image_field, validate_image_ref, validate_input_with};
+use happyhorse_core::validate::{media_rule, validate_input_with, validate_media_ref};
 use happyhorse_core::vocabulary::{OutputFile, output_files};
 use happyhorse_core::{CancelStatus, Event, Job, JobConfig, Outcome, RequestId};
-use happyhorse_types::{Model, ResultResponse};
+use happyhorse_types::{Model, ModelSpec, ResultResponse};
+use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, watch};
 
 use crate::client::Client;
@@ -18,23 +19,48 @@ use crate::driver::{self, Command, Progress};
 use crate::error::{Error, ErrorKind};
 use crate::outcome::{core_error, outcome_error};
 
+/// What a job is for, as its handle and result are typed: a generated model (every `M:`
+/// [`Model`], whose result's output is `M::Output`), or [`AnyModel`], a model chosen at run time
+/// (by id or short name, as the CLI does), whose output is any JSON.
+pub trait JobModel: Send + Sync + 'static {
+    /// The type of the result's `output` object.
+    type Output: DeserializeOwned + Clone + std::fmt::Debug + Send + Sync + 'static;
+}
+
+impl<M: Model> JobModel for M {
+    type Output = M::Output;
+}
+
+/// A model chosen at run time: [`Client::submit_any`], [`Client::job_any`],
+/// [`Client::run_many_any`]. Its result's output is the JSON as sent.
+///
+/// Every model's input is still validated by its own schema and rules: only the Rust type of the
+/// output is given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnyModel;
+
+impl JobModel for AnyModel {
+    type Output = serde_json::Value;
+}
+
 /// A job the client is following. Created by [`Client::submit`] (once the service has given the
 /// job its id) or [`Client::job`] (to follow an existing job).
 ///
 /// Dropping a handle stops following the job; it never cancels it: a paid job keeps running at
 /// the service and can be picked up again with [`Client::job`].
-pub struct JobHandle<M: Model> {
+pub struct JobHandle<M: JobModel> {
     request_id: RequestId,
+    model_id: &'static str,
     commands: mpsc::UnboundedSender<Command>,
     events: Option<mpsc::UnboundedReceiver<Event>>,
     progress: watch::Receiver<Progress>,
     _model: PhantomData<M>,
 }
 
-impl<M: Model> std::fmt::Debug for JobHandle<M> {
+impl<M: JobModel> std::fmt::Debug for JobHandle<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JobHandle")
-            .field("model", &M::SPEC.id)
+            .field("model", &self.model_id)
             .field("request_id", &self.request_id)
             .finish()
     }
@@ -47,7 +73,7 @@ impl<M: Model> std::fmt::Debug for JobHandle<M> {
 /// [`output`](Self::output) is only a view of the same JSON that may not fit the model's schema.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct JobResult<M: Model> {
+pub struct JobResult<M: JobModel> {
     /// The job's id.
     pub request_id: String,
     /// The model's output as its typed struct, when the output fits the model's output schema;
@@ -60,7 +86,7 @@ pub struct JobResult<M: Model> {
     pub raw: ResultResponse,
 }
 
-impl<M: Model> JobResult<M> {
+impl<M: JobModel> JobResult<M> {
     /// The first file's URL: a video when the output has one (videos come first).
     pub fn video_url(&self) -> Option<&str> {
         self.files.first().map(|file| file.url.as_str())
@@ -81,10 +107,11 @@ impl<M: Model> JobResult<M> {
 /// [`Client::cancel`]. `Display` says it in a sentence.
 pub use happyhorse_core::CancelVerdict as CancelResult;
 
-impl<M: Model> JobHandle<M> {
-    fn new(request_id: RequestId, channels: driver::Channels) -> Self {
+impl<M: JobModel> JobHandle<M> {
+    fn new(request_id: RequestId, model_id: &'static str, channels: driver::Channels) -> Self {
         Self {
             request_id,
+            model_id,
             commands: channels.commands,
             events: Some(channels.events),
             progress: channels.progress,
@@ -95,6 +122,12 @@ impl<M: Model> JobHandle<M> {
     /// The job's id at the service.
     pub fn request_id(&self) -> &str {
         self.request_id.as_str()
+    }
+
+    /// The model's id (`happyhorse/happyhorse-1.0/image-to-video`), or `(any)` for a job
+    /// followed by [`Client::job_any`] without knowing its model.
+    pub fn model_id(&self) -> &'static str {
+        self.model_id
     }
 
     /// The job's events as they happen (queued with position, running, retrying, finished …),
@@ -156,7 +189,7 @@ impl<M: Model> JobHandle<M> {
 }
 
 /// The typed result of a finished job, or the error its outcome amounts to.
-pub(crate) fn job_result<M: Model>(outcome: Outcome) -> Result<JobResult<M>, Error> {
+pub(crate) fn job_result<M: JobModel>(outcome: Outcome) -> Result<JobResult<M>, Error> {
     match outcome {
         Outcome::Succeeded {
             request_id,
@@ -229,6 +262,7 @@ impl Client {
             .with_poll(self.inner.poll_policy.clone())
             .with_retry(self.inner.retry_policy.clone())
             .with_seed(fastrand::u64(..))
+            .with_include_cost(self.inner.include_cost)
     }
 
     /// Validates `input` against the model's schema (and the rules a schema cannot hold), then
@@ -254,18 +288,54 @@ impl Client {
         &self,
         input: &serde_json::Value,
     ) -> Result<JobHandle<M>, Error> {
-        validate_input_with(M::SPEC, input, self.inner.validate)?;
-        self.preflight(input).await?;
+        self.submit_to(M::SPEC, input).await
+    }
+
+    /// Like [`submit_json`](Self::submit_json), for a model chosen at run time — by id or short
+    /// name with [`happyhorse_types::find_model`] — as the CLI does. The input is validated by
+    /// that model's own schema and rules; the result's output is untyped JSON.
+    ///
+    /// ```no_run
+    /// use happyhorse_http::Client;
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::from_env()?;
+    /// let model = happyhorse_types::find_model("1.1/t2v").ok_or("no such model")?;
+    /// let input = serde_json::json!({"prompt": "A horse gallops along a beach at dawn", "ratio": "9:16"});
+    /// let job = client.submit_any(model, &input).await?;
+    /// println!("submitted {} to {}", job.request_id(), job.model_id());
+    /// let result = job.wait().await?;
+    /// println!("{:?}", result.video_url());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`submit`](Self::submit).
+    pub async fn submit_any(
+        &self,
+        model: &'static ModelSpec,
+        input: &serde_json::Value,
+    ) -> Result<JobHandle<AnyModel>, Error> {
+        self.submit_to(model, input).await
+    }
+
+    async fn submit_to<M: JobModel>(
+        &self,
+        spec: &'static ModelSpec,
+        input: &serde_json::Value,
+    ) -> Result<JobHandle<M>, Error> {
+        validate_input_with(spec, input, self.inner.validate)?;
+        self.preflight(spec, input).await?;
         let body = serde_json::to_vec(input)
             .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?;
         // The intent is in the ledger (when there is one) before the submit is sent.
         #[cfg(feature = "ledger")]
         let recorded = match &self.inner.books {
-            Some(books) => Some((books, books.intent(M::SPEC, &self.base_url(), input).await)),
+            Some(books) => Some((books, books.intent(spec, &self.base_url(), input).await)),
             None => None,
         };
-        let job = Job::submit(M::SPEC.id, body, self.job_config(), Clock.now());
-        let mut channels = driver::spawn(job, self.inner.api.clone(), M::SPEC.id);
+        let job = Job::submit(spec.id, body, self.job_config(), Clock.now());
+        let mut channels = driver::spawn(job, self.inner.api.clone(), spec.id);
         let progress = channels
             .progress
             .wait_for(|p| p.request_id.is_some() || p.outcome.is_some())
@@ -279,7 +349,7 @@ impl Client {
                     books.submitted(key, request_id.as_str()).await;
                     books.watch(key.clone(), channels.progress.clone());
                 }
-                Ok(JobHandle::new(request_id, channels))
+                Ok(JobHandle::new(request_id, spec.id, channels))
             }
             (None, Some(outcome)) => {
                 let error = outcome_error(&outcome);
@@ -293,18 +363,28 @@ impl Client {
         }
     }
 
-    /// Fetches and checks remote images first, when configured to.
-    async fn preflight(&self, input: &serde_json::Value) -> Result<(), Error> {
+    /// Fetches and checks remote images first, when configured to (videos are not fetched: a
+    /// download of up to 100 MB before every submit costs more than it saves).
+    async fn preflight(
+        &self,
+        spec: &happyhorse_types::ModelSpec,
+        input: &serde_json::Value,
+    ) -> Result<(), Error> {
         if !self.inner.preflight_images {
             return Ok(());
         }
         let Some(fields) = input.as_object() else {
             return Ok(());
         };
-        for (field, value) in fields.iter().filter(|(f, _)| is_image_field(f)) {
+        for (field, value) in fields {
+            let Some(rule) = media_rule(spec, field) else {
+                continue;
+            };
+            let Some(image) = rule.image() else { continue };
             if let Some(url) = value.as_str().filter(|u| !u.starts_with("data:")) {
-                validate_image_ref(field, url)?;
-                crate::image::preflight(&self.inner.storage, field, url).await?;
+                validate_media_ref(field, rule, url)
+                    .map_err(happyhorse_core::validate::InputErrors::new)?;
+                crate::image::preflight(&self.inner.storage, field, image, url).await?;
             }
         }
         Ok(())
@@ -324,16 +404,34 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::InvalidInput`] when `request_id` is not a valid id.
     pub fn job<M: Model>(&self, request_id: &str) -> Result<JobHandle<M>, Error> {
+        self.follow(M::SPEC.id, request_id)
+    }
+
+    /// Like [`job`](Self::job) when the job's model is not known here (a job id alone: status
+    /// and result do not need it). Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    /// As [`job`](Self::job).
+    pub fn job_any(&self, request_id: &str) -> Result<JobHandle<AnyModel>, Error> {
+        self.follow("(any)", request_id)
+    }
+
+    fn follow<M: JobModel>(
+        &self,
+        model_id: &'static str,
+        request_id: &str,
+    ) -> Result<JobHandle<M>, Error> {
         let id = parse_id(request_id)?;
         let job = Job::resume(id.clone(), self.job_config(), Clock.now());
-        let channels = driver::spawn(job, self.inner.api.clone(), M::SPEC.id);
+        let channels = driver::spawn(job, self.inner.api.clone(), model_id);
         #[cfg(feature = "ledger")]
         if let Some(books) = &self.inner.books
-            && let Some(key) = books.adopt(M::SPEC, &self.base_url(), id.as_str())
+            && let Some(spec) = happyhorse_types::model_spec(model_id)
+            && let Some(key) = books.adopt(spec, &self.base_url(), id.as_str())
         {
             books.watch(key, channels.progress.clone());
         }
-        Ok(JobHandle::new(id, channels))
+        Ok(JobHandle::new(id, model_id, channels))
     }
 
     /// `GET /v1/requests/{id}/status`, read by core (numbers sent as strings included), retried

@@ -13,8 +13,10 @@
 //! - **Batches**: [`Client::run_many`] runs many jobs with bounded concurrency, a shared retry
 //!   quota and a shared `Retry-After` pause ([`Throttle`]), per-job deadlines, a hook that runs
 //!   before each submit (for a journal), and a cancel for the whole batch.
-//! - **Images from anywhere**: [`ImageSource`] — a URL, a local file or bytes; local images are
-//!   checked and sent inline as `data:` URIs.
+//! - **Media from anywhere**: [`MediaSource`] (also named [`ImageSource`]) — a URL, a local file
+//!   or bytes for any model's image or video field, checked by that field's rule from the model's
+//!   `model.json` ([`MediaSource::into_value_for`]) and sent inline as a `data:` URI (up to
+//!   [`INLINE_MAX_BYTES`]; a video is measured without being decoded).
 //! - **Downloads**: [`Client::download`] streams to a partial file beside the destination and
 //!   renames it into place only when it is provably whole (the declared length, and the MP4's
 //!   own boxes), resumes with `Range`, never hangs ([`StallGuard`], a deadline), and sends no
@@ -27,6 +29,9 @@
 //!   only carries core's `Transmit` and `Response`. A succeeded job's [`JobResult::files`] are every
 //!   file of its output, videos first. [`Client::status`], [`Client::result`], [`Client::cancel`]
 //!   and [`Client::models`] are retried like a job's polls.
+//! - **Cost before paying**: [`Client::estimate`] prices a job from the catalogue's base price
+//!   (fetched once per model, reused for [`PRICE_TTL`]) or says why it cannot;
+//!   [`ClientBuilder::include_cost`] asks each job's result for its actual cost.
 //! - **Errors**: one opaque [`Error`] with [`Error::kind`], [`Error::is_retryable`],
 //!   [`Error::status`], [`Error::request_id`], [`Error::submit_may_have_reached_server`],
 //!   [`Error::can_resume`] and [`Error::detail_lines`]; its `source()` chain is core's error.
@@ -62,7 +67,9 @@ mod image;
 mod job;
 #[cfg(feature = "ledger")]
 mod ledger;
+mod media;
 mod outcome;
+mod price;
 mod transport;
 
 pub use batch::{
@@ -76,12 +83,15 @@ pub use download::{
     ProgressFn, Proof, StallGuard, renamed_by_a_stopped_download,
 };
 pub use error::{Error, ErrorKind};
+pub use happyhorse_core::cost::Estimate;
 pub use happyhorse_core::oneshot::{ResultReport, StatusReport};
+pub use happyhorse_core::validate::INLINE_MAX_BYTES;
 pub use happyhorse_core::validate::{InputError, InputErrors};
 pub use happyhorse_core::vocabulary::{Catalogue, JobState, ModelEntry, OutputFile};
 pub use happyhorse_core::{
     CancelStatus, CancelVerdict, Event, Outcome, PollPolicy, RetryPolicy, Throttle, ThrottleStats,
 };
-pub use image::ImageSource;
-pub use job::{CancelResult, EventStream, JobHandle, JobResult};
+pub use image::{ImageSource, ImageSource as MediaSource};
+pub use job::{AnyModel, CancelResult, EventStream, JobHandle, JobModel, JobResult};
+pub use price::{PRICE_TTL, PRICE_WAIT};
 pub use secrecy::SecretString;

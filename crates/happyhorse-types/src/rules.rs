@@ -223,6 +223,30 @@ pub enum VideoCodec {
     H264,
 }
 
+impl ImageFormat {
+    /// Every format, in the order messages list them.
+    pub const ALL: [Self; 3] = [Self::Jpeg, Self::Png, Self::Webp];
+
+    /// The format's media type, e.g. `image/png`.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Webp => "image/webp",
+        }
+    }
+}
+
+impl VideoContainer {
+    /// The container's media type, e.g. `video/mp4`.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Mp4 => "video/mp4",
+            Self::Mov => "video/quicktime",
+        }
+    }
+}
+
 impl fmt::Display for ImageFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -337,6 +361,18 @@ impl AspectRatio {
     /// The limit as a number (`2.5`), for messages.
     pub fn value(&self) -> f64 {
         self.long as f64 / self.short as f64
+    }
+
+    /// The accepted range in words, both ways up: `between 1:2.5 and 2.5:1`.
+    ///
+    /// ```
+    /// let limit: happyhorse_types::rules::AspectRatio = "2.5:1".parse().unwrap();
+    /// assert_eq!(limit.range(), "between 1:2.5 and 2.5:1");
+    /// ```
+    pub fn range(&self) -> String {
+        let (a, b) = self.text.split_once(':').unwrap_or((&self.text, "1"));
+        let (a, b) = (a.trim(), b.trim());
+        format!("between {b}:{a} and {a}:{b}")
     }
 }
 

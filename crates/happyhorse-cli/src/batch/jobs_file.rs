@@ -1,5 +1,7 @@
-//! The JSONL jobs file: one input object per line, with an optional `id` and `output` file
-//! name. Every line is checked before anything is sent, and every problem is reported at once.
+//! The JSONL jobs file: one input object per line, with an optional `id`, `output` file name and
+//! `model` (a full id or a short name; the command's `--model` when absent), so one batch may mix
+//! models. Every line is checked against its own model before anything is sent, and every problem
+//! is reported at once.
 //!
 //! The file must be a regular file (a rerun must read the same bytes). It is read line by line,
 //! each line at most 64 MiB (the request cap) and UTF-8: a line with an invalid byte is refused
@@ -13,11 +15,11 @@ use happyhorse_core::validate::{
     InputError, REQUEST_MAX_BYTES, ValidateOptions, check_utf8, shorten, validate_input_with,
 };
 use happyhorse_http::ImageSource;
-use happyhorse_types::ModelSpec;
+use happyhorse_types::{ModelSpec, find_model};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::input::inline_local_images;
+use crate::input::{inline_local_media, known_models};
 use crate::read::{self, Line};
 
 /// One valid line: the job's id, where its video goes, and its input (local image paths are
@@ -27,6 +29,8 @@ pub(crate) struct JobLine {
     /// 1-based line number.
     pub(crate) line: usize,
     pub(crate) id: String,
+    /// The model the line is for.
+    pub(crate) model: &'static ModelSpec,
     /// A file name inside the output directory.
     pub(crate) output: String,
     pub(crate) input: Map<String, Value>,
@@ -55,10 +59,10 @@ pub(crate) struct JobsFile {
 const ID_MAX: usize = 100;
 
 impl JobsFile {
-    /// Reads and checks every line of `path` against `spec`.
+    /// Reads and checks every line of `path` against its model (`spec` unless the line names one).
     pub(crate) fn load(
         path: &Path,
-        spec: &ModelSpec,
+        spec: &'static ModelSpec,
         options: ValidateOptions,
     ) -> std::io::Result<Self> {
         let file = std::fs::File::open(path)?;
@@ -134,7 +138,7 @@ impl JobsFile {
     pub(crate) fn submit_body(&self, job: &JobLine) -> Value {
         let mut input = job.input.clone();
         let mut errors = Vec::new();
-        inline_local_images(&mut input, &self.base, &mut errors);
+        inline_local_media(job.model, &mut input, &self.base, &mut errors);
         Value::Object(input)
     }
 
@@ -142,7 +146,7 @@ impl JobsFile {
         &self,
         number: usize,
         line: &str,
-        spec: &ModelSpec,
+        spec: &'static ModelSpec,
         options: ValidateOptions,
         ids: &mut HashMap<String, usize>,
         outputs: &mut HashMap<String, usize>,
@@ -189,6 +193,21 @@ impl JobsFile {
             }
         };
         invalid.id = Some(id.clone());
+        let model = match object.remove("model") {
+            None => spec,
+            Some(Value::String(name)) if find_model(&name).is_some() => {
+                find_model(&name).unwrap_or(spec)
+            }
+            Some(other) => {
+                invalid.errors.push(InputError::new(
+                    "model",
+                    "model",
+                    &format!("must be a model id or short name ({})", known_models()),
+                    shorten(&other.to_string()),
+                ));
+                return Err(invalid);
+            }
+        };
         if id_ok && let Some(first) = ids.insert(id.clone(), number) {
             let rule = format!("must be unique (line {first} has the same id)");
             invalid
@@ -216,8 +235,8 @@ impl JobsFile {
                 .push(InputError::new("output", "unique", &rule, output.clone()));
         }
         let mut checked = object.clone();
-        let failed = inline_local_images(&mut checked, &self.base, &mut invalid.errors);
-        if let Err(found) = validate_input_with(spec, &Value::Object(checked), options) {
+        let failed = inline_local_media(model, &mut checked, &self.base, &mut invalid.errors);
+        if let Err(found) = validate_input_with(model, &Value::Object(checked), options) {
             invalid
                 .errors
                 .extend(found.into_iter().filter(|e| !failed.contains(&e.field)));
@@ -228,6 +247,7 @@ impl JobsFile {
         Ok(JobLine {
             line: number,
             id,
+            model,
             output,
             input: object,
         })

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use happyhorse_ledger::{Intent, JobKey, JobState, input_digest};
-use happyhorse_types::image_to_video::SPEC;
 use serde_json::Value;
 
 use super::jobs_file::JobsFile;
@@ -50,16 +49,16 @@ impl LedgerLink {
     }
 
     /// Notes the body job `index` is about to be submitted with (before its intent).
-    pub(crate) fn body(&self, index: usize, body: &Value) {
+    pub(crate) fn body(&self, index: usize, jobs: &JobsFile, body: &Value) {
         if self.books.ledger().is_some() {
-            let _ = self.digests[index].set(input_digest(&SPEC, body));
+            let _ = self.digests[index].set(input_digest(jobs.jobs[index].model, body));
         }
     }
 
     /// Records job `index`'s intent (waiting, bounded, for the disk).
     pub(crate) async fn intent(&self, index: usize, jobs: &JobsFile) {
         let job = &jobs.jobs[index];
-        let mut intent = Intent::new(ORIGIN, SPEC.id, &self.base_url)
+        let mut intent = Intent::new(ORIGIN, job.model.id, &self.base_url)
             .batch(&self.journal, &job.id)
             .output(self.out_dir.join(&job.output));
         if let Some(digest) = self.digests[index].get() {
@@ -73,7 +72,7 @@ impl LedgerLink {
     /// Finds (or adds) job `index`, followed again by its id.
     pub(crate) fn resume(&self, index: usize, jobs: &JobsFile, request_id: &str) {
         let job = &jobs.jobs[index];
-        let intent = Intent::new(ORIGIN, SPEC.id, &self.base_url)
+        let intent = Intent::new(ORIGIN, job.model.id, &self.base_url)
             .batch(&self.journal, &job.id)
             .output(self.out_dir.join(&job.output));
         if let Some((key, receipt)) = self.books.read(|ledger| ledger.adopt(intent, request_id)) {

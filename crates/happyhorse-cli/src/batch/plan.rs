@@ -85,6 +85,7 @@ mod tests {
         JobLine {
             line: 1,
             id: "a".into(),
+            model: &happyhorse_types::image_to_video::SPEC,
             output: "a.mp4".into(),
             input: Default::default(),
         }

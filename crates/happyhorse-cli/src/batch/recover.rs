@@ -11,7 +11,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use happyhorse_ledger::{JobEntry, JobState, input_digest};
-use happyhorse_types::image_to_video::SPEC;
 
 use super::jobs_file::{JobLine, JobsFile};
 use super::journal::{JournalError, Record, encode, header_line, salvage, sync_parent};
@@ -70,7 +69,7 @@ pub(crate) fn ids_beyond_journal(
     };
     let mut ids = HashMap::new();
     for job in cut_short {
-        let digest = input_digest(&SPEC, &jobs.submit_body(job));
+        let digest = input_digest(job.model, &jobs.submit_body(job));
         let latest = entries.iter().rfind(|entry| {
             entry.batch.as_ref().is_some_and(|b| b.job == job.id)
                 && entry.input_digest.as_deref() == Some(digest.as_str())
@@ -103,7 +102,7 @@ pub(crate) fn submitted_before(
                     == Some(
                         digests
                             .entry(job.id.as_str())
-                            .or_insert_with(|| input_digest(&SPEC, &jobs.submit_body(job)))
+                            .or_insert_with(|| input_digest(job.model, &jobs.submit_body(job)))
                             .as_str(),
                     )
         });
@@ -248,7 +247,8 @@ fn plan(jobs: &JobsFile, entries: &[JobEntry], old: &[u8]) -> (Vec<Record>, Rebu
             .get(job.id.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let digest = (!candidates.is_empty()).then(|| input_digest(&SPEC, &jobs.submit_body(job)));
+        let digest =
+            (!candidates.is_empty()).then(|| input_digest(job.model, &jobs.submit_body(job)));
         let matched = candidates
             .iter()
             .rev()

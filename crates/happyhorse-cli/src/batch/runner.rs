@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures::StreamExt as _;
+use happyhorse_http::AnyModel;
 use happyhorse_http::{
     BatchEvent, BatchItem, BatchJob, BatchOptions, DownloadOptions, Event, NextStep, OutputFile,
     RunningOnCancel,
 };
 use happyhorse_ledger::JobState;
-use happyhorse_types::image_to_video::ImageToVideo;
 use serde_json::json;
 use tokio::sync::{Semaphore, mpsc};
 
@@ -130,16 +130,17 @@ impl<'a> Runner<'a> {
             .map(move |(index, request_id)| match request_id {
                 Some(id) => BatchJob::Resume(id),
                 None => {
-                    let body = bodies.submit_body(&bodies.jobs[index]);
-                    body_link.body(index, &body);
-                    BatchJob::Submit(body)
+                    let job = &bodies.jobs[index];
+                    let body = bodies.submit_body(job);
+                    body_link.body(index, &bodies, &body);
+                    BatchJob::SubmitTo(job.model, body)
                 }
             });
         // Listening before the batch starts: `run_many` submits at once, on another thread, and
         // a SIGTERM or SIGHUP with no one listening ends the process where it stands — between a
         // job's intent and its submit, or with a submit in flight whose id it never learns.
         let mut interrupts = Interrupts::install()?;
-        let mut batch = self.client.run_many::<ImageToVideo>(batch_jobs, options);
+        let mut batch = self.client.run_many_any(batch_jobs, options);
         let canceller = batch.canceller();
         // A weak handle: the hook lives as long as the signal task, the journal must not.
         let (journal, path) = (self.journal.handle().downgrade(), self.journal.path.clone());
@@ -286,7 +287,7 @@ impl<'a> Runner<'a> {
     fn on_finished(
         &self,
         index: usize,
-        item: BatchItem<ImageToVideo>,
+        item: BatchItem<AnyModel>,
         progress: &mut Progress,
     ) -> (Row, Vec<OutputFile>) {
         let job = &self.jobs.jobs[index];

@@ -20,6 +20,7 @@ use crate::batch::report::{self, Row};
 use crate::batch::runner::Runner;
 use crate::batch::state::{BatchState, UserNext};
 use crate::books::Books;
+use crate::budget::Quote;
 use crate::cli::{BatchArgs, GlobalArgs};
 use crate::exit::{self, Failure};
 use crate::output::{Output, Paint, input_errors_json};
@@ -38,16 +39,18 @@ pub(crate) async fn run(
     let target = service::resolve(global, &args.service, args.timeout)?
         .allow_unknown_fields(args.allow_unknown);
     let options = ValidateOptions::default().allow_unknown_fields(args.allow_unknown);
-    let jobs = Arc::new(JobsFile::load(&args.jobs, &SPEC, options).map_err(|e| {
-        Failure::new(
-            exit::NOT_FOUND,
-            format!(
-                "{}: cannot read the jobs file ({})",
-                args.jobs.display(),
-                crate::read::io_reason(&e)
-            ),
-        )
-    })?);
+    let jobs = Arc::new(
+        JobsFile::load(&args.jobs, args.model.unwrap_or(&SPEC), options).map_err(|e| {
+            Failure::new(
+                exit::NOT_FOUND,
+                format!(
+                    "{}: cannot read the jobs file ({})",
+                    args.jobs.display(),
+                    crate::read::io_reason(&e)
+                ),
+            )
+        })?,
+    );
     let mut rows = report_invalid(&jobs, args, output)?;
     let journal_path = args
         .journal
@@ -127,6 +130,10 @@ pub(crate) async fn run(
     let mut interrupted = None;
     if !to_run.is_empty() {
         let session = target.connect().await?;
+        if let Err(refused) = estimate(&session.client, &jobs, &to_run, args, output).await {
+            session.close().await;
+            return Err(refused);
+        }
         let books = opened_books
             .take()
             .unwrap_or_else(|| Books::open(global))
@@ -221,6 +228,35 @@ fn rebuild_journal(
         rebuilt.from_ledger, rebuilt.from_journal, rebuilt.unknown,
     ));
     Ok(Journal::open(path, jobs).map_err(journal_failure)?)
+}
+
+/// Shows what the jobs about to be submitted are estimated to cost (jobs followed are paid for
+/// already); refuses them all, before any is submitted, when that is above `--max-cost`.
+async fn estimate(
+    client: &happyhorse_http::Client,
+    jobs: &JobsFile,
+    to_run: &[(usize, Option<String>)],
+    args: &BatchArgs,
+    output: Output,
+) -> anyhow::Result<()> {
+    let submits: Vec<(&'static happyhorse_types::ModelSpec, serde_json::Value)> = to_run
+        .iter()
+        .filter(|(_, request_id)| request_id.is_none())
+        .map(|(index, _)| {
+            let job = &jobs.jobs[*index];
+            (job.model, serde_json::Value::Object(job.input.clone()))
+        })
+        .collect();
+    if submits.is_empty() {
+        return Ok(());
+    }
+    let quote = Quote::of(client, submits.iter().map(|(spec, input)| (*spec, input))).await;
+    output.note(&quote.line());
+    let mut event = quote.json();
+    event["event"] = json!("estimate");
+    output.json_line(&event)?;
+    quote.check(args.max_cost)?;
+    Ok(())
 }
 
 /// Reports every invalid line; refuses to go on unless `--skip-invalid`.

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use futures::StreamExt as _;
+use happyhorse_http::AnyModel;
 use happyhorse_http::{CancelResult, DownloadOptions, ErrorKind, Event, JobHandle, PollPolicy};
-use happyhorse_types::image_to_video::ImageToVideo;
 use serde_json::json;
 
 use crate::cli::DownloadArgs;
@@ -23,7 +23,7 @@ use crate::service::Session;
 /// With `interrupted` set (Ctrl-C came while the submit was in flight) the job is cancelled at once.
 pub(super) async fn follow(
     session: &Session,
-    mut handle: JobHandle<ImageToVideo>,
+    mut handle: JobHandle<AnyModel>,
     download: &DownloadArgs,
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
@@ -111,7 +111,7 @@ pub(super) async fn follow(
             .into());
     }
     if download.no_download {
-        reporter.succeeded(&output, &urls, &[]);
+        reporter.succeeded(&output, &urls, &[], result.raw.cost);
         label_emulator_video(session, reporter.output())?;
         reporter.output().result(&urls.join("\n"))?;
         return Ok(exit::OK);
@@ -169,7 +169,7 @@ pub(super) async fn follow(
     if let Some((path, bytes)) = saved.first() {
         recorder.saved(path, *bytes);
     }
-    reporter.succeeded(&output, &urls, &saved);
+    reporter.succeeded(&output, &urls, &saved, result.raw.cost);
     label_emulator_video(session, reporter.output())?;
     let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
     reporter.output().result(&lines.join("\n"))?;
@@ -304,7 +304,7 @@ fn ended_badly(
 /// Ctrl-C: cancel a queued job; a running one cannot be cancelled, so say how to resume. Exit 130.
 async fn interrupt(
     session: &Session,
-    handle: &mut JobHandle<ImageToVideo>,
+    handle: &mut JobHandle<AnyModel>,
     request_id: &str,
     resume: Option<&str>,
     reporter: &mut Reporter,

@@ -6,13 +6,14 @@
 
 use std::path::{Path, PathBuf};
 
-use happyhorse_http::{JobHandle, JobState, ModelEntry};
-use happyhorse_types::image_to_video::{ImageToVideo, SPEC};
+use happyhorse_http::{AnyModel, JobHandle, JobState, ModelEntry};
+use happyhorse_types::ModelSpec;
 use serde_json::{Value, json};
 
 use super::follow::follow;
 use super::ledgered::{self, RunPlan};
 use crate::books::Books;
+use crate::budget::Quote;
 use crate::cli::{
     DownloadArgs, GlobalArgs, JobArgs, ModelsArgs, ModelsCommand, RunArgs, SubmitArgs, WaitArgs,
 };
@@ -30,6 +31,7 @@ use crate::service::{self, Session};
 pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> anyhow::Result<u8> {
     let target = service::resolve(global, &args.service, args.download.timeout)?
         .allow_unknown_fields(args.input.allow_unknown);
+    let spec = args.input.spec();
     let body = validated_input(&args.input)?;
     let destination = if args.no_wait {
         None
@@ -47,25 +49,48 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
     }
     let books = open_books(global, &session);
     let base_url = session.client.base_url();
-    let digest = recorder::digest(&SPEC, &body);
+    let digest = recorder::digest(spec, &body);
     let mut reporter = Reporter::new(output);
     let outcome = async {
-        let intent = recorder::intent("run", &SPEC, &base_url, &digest, destination.as_deref());
-        let plan = ledgered::run_plan(&books, intent, args.once, &mut interrupts, output).await?;
+        // The estimate comes before the intent, so a refusal by --max-cost leaves nothing in the
+        // ledger; with --once the claim comes first, since following an earlier job pays nothing.
+        if !args.once {
+            estimate(&session, spec, &body, &mut reporter, args.max_cost).await?;
+        }
+        let intent = recorder::intent("run", spec, &base_url, &digest, destination.as_deref());
+        let plan =
+            ledgered::run_plan(&books, spec, intent, args.once, &mut interrupts, output).await?;
         let (handle, interrupted, recorder) = match plan {
             RunPlan::Follow(entry) => {
                 let id = entry.request_id.clone().unwrap_or_default();
                 let handle = session
                     .client
-                    .job::<ImageToVideo>(&id)
+                    .job_any(&id)
                     .map_err(|e| exit_http::failure(&e, Some(&id)))?;
                 reporter.resumed(handle.request_id());
-                let recorder = Recorder::adopt(books.clone(), "run", &SPEC, &base_url, &id, None);
+                let recorder = Recorder::adopt(books.clone(), "run", spec, &base_url, &id, None);
                 (handle, false, recorder)
             }
             RunPlan::Submit(recorder) => {
-                let (handle, interrupted) =
-                    submit(&session, &body, &mut reporter, &mut interrupts, &recorder).await?;
+                if args.once {
+                    let estimated =
+                        estimate(&session, spec, &body, &mut reporter, args.max_cost).await;
+                    if let Err(refusal) = estimated {
+                        recorder
+                            .not_sent("refused before the submit: over --max-cost")
+                            .await;
+                        return Err(refusal.into());
+                    }
+                }
+                let (handle, interrupted) = submit(
+                    &session,
+                    spec,
+                    &body,
+                    &mut reporter,
+                    &mut interrupts,
+                    &recorder,
+                )
+                .await?;
                 (handle, interrupted, recorder)
             }
         };
@@ -115,6 +140,7 @@ pub(super) async fn submit_command(
 ) -> anyhow::Result<u8> {
     let target = service::resolve(global, &args.service, None)?
         .allow_unknown_fields(args.input.allow_unknown);
+    let spec = args.input.spec();
     let body = validated_input(&args.input)?;
     let mut interrupts = Interrupts::install()?;
     let session = target.connect().await?;
@@ -124,16 +150,20 @@ pub(super) async fn submit_command(
     }
     let books = open_books(global, &session);
     let base_url = session.client.base_url();
-    let digest = recorder::digest(&SPEC, &body);
+    let digest = recorder::digest(spec, &body);
     let outcome = async {
-        let intent = recorder::intent("submit", &SPEC, &base_url, &digest, None);
+        let quote = Quote::of(&session.client, [(spec, &body)]).await;
+        output.note(&quote.line());
+        quote.check(args.max_cost)?;
+        let intent = recorder::intent("submit", spec, &base_url, &digest, None);
         let RunPlan::Submit(recorder) =
-            ledgered::run_plan(&books, intent, false, &mut interrupts, output).await?
+            ledgered::run_plan(&books, spec, intent, false, &mut interrupts, output).await?
         else {
             unreachable!("only --once follows an earlier job")
         };
         let (handle, interrupted) = submit_past_ctrl_c(
             &session,
+            spec,
             &body,
             &mut interrupts,
             |text| output.note(text),
@@ -145,7 +175,7 @@ pub(super) async fn submit_command(
             Err(std::io::Error::other("stdout is closed or /dev/null"))
         } else {
             output
-                .json_line(&json!({"request_id": id, "model_id": SPEC.id}))
+                .json_line(&json!({"request_id": id, "model_id": spec.id}))
                 .and_then(|()| output.result(id))
         };
         if let Err(error) = printed {
@@ -205,12 +235,17 @@ pub(super) async fn wait(
         let download = ledgered::wait_download(&args.download, entry.as_ref())?;
         let handle = session
             .client
-            .job::<ImageToVideo>(&request_id)
+            .job_any(&request_id)
             .map_err(|e| exit_http::failure(&e, Some(&request_id)))?;
+        // The ledger knows the model of a job it recorded; a bare id is recorded as image-to-video's.
+        let spec = entry
+            .as_ref()
+            .and_then(|entry| happyhorse_types::find_model(&entry.model))
+            .unwrap_or(&happyhorse_types::image_to_video::SPEC);
         let recorder = Recorder::adopt(
             books.clone(),
             "wait",
-            &SPEC,
+            spec,
             &base_url,
             &request_id,
             download.output.as_deref(),
@@ -339,6 +374,8 @@ pub(super) async fn models(
                 output.result(&lines.join("\n"))?;
             }
             Some(ModelsCommand::Get { id }) => {
+                // A short name is resolved here; any other id is asked for as it is.
+                let id = happyhorse_types::find_model(id).map_or(id.as_str(), |spec| spec.id);
                 let model = session
                     .client
                     .model(id)
@@ -362,15 +399,21 @@ pub(super) async fn models(
     outcome
 }
 
-/// `id  name  $0.10/second`.
+/// `t2v  happyhorse/happyhorse-1.0/text-to-video  HappyHorse 1.0 T2V  $0.10/second`: the short
+/// name `--model` takes first (`-` for a model this version does not know).
 fn model_line(model: &ModelEntry, output: Output) -> String {
     let text = |value: &Option<String>| value.clone().unwrap_or_else(|| "?".to_owned());
     let price = match model.base_price_usd {
         Some(price) => format!("${price:.2}/{}", text(&model.price_unit)),
         None => "price unknown".to_owned(),
     };
+    let short = model
+        .model_id
+        .as_deref()
+        .and_then(happyhorse_types::find_model)
+        .map_or("-", |spec| spec.short_name);
     format!(
-        "{}  {}  {price}",
+        "{short:<8} {}  {}  {price}",
         output.paint(&text(&model.model_id), Paint::Bold),
         text(&model.display_name)
     )
@@ -399,7 +442,7 @@ fn checked_destination(download: &DownloadArgs) -> Result<Option<PathBuf>, Failu
 
 /// The input, assembled and validated: nothing is sent when it is not valid.
 fn validated_input(args: &crate::cli::InputArgs) -> Result<Value, Failure> {
-    input::assemble_and_validate(&SPEC, args, &mut std::io::stdin().lock())
+    input::assemble_and_validate(args.spec(), args, &mut std::io::stdin().lock())
         .map_err(Failure::invalid_input)
 }
 
@@ -409,11 +452,12 @@ fn validated_input(args: &crate::cli::InputArgs) -> Result<Value, Failure> {
 /// saying a job may exist. Returns the job and whether a Ctrl-C came.
 async fn submit_past_ctrl_c(
     session: &Session,
+    spec: &'static ModelSpec,
     body: &Value,
     interrupts: &mut Interrupts,
     say: impl FnOnce(&str),
     recorder: &Recorder,
-) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
+) -> anyhow::Result<(JobHandle<AnyModel>, bool)> {
     if interrupts.pending() {
         // Its intent is recorded: say it paid nothing, or the ledger would call it unknown.
         recorder
@@ -436,7 +480,7 @@ async fn submit_past_ctrl_c(
          never received; look for it in the account's request list on RunComfy before submitting again, which may bill twice"
             .to_owned(),
     );
-    let submitting = session.client.submit_json::<ImageToVideo>(body);
+    let submitting = session.client.submit_any(spec, body);
     tokio::pin!(submitting);
     let (submitted, interrupted) = tokio::select! {
         submitted = &mut submitting => (submitted, false),
@@ -499,19 +543,34 @@ async fn submit_past_ctrl_c(
 /// not abandon it (the job would be orphaned): it waits for the id, then asks to cancel.
 async fn submit(
     session: &Session,
+    spec: &'static ModelSpec,
     body: &Value,
     reporter: &mut Reporter,
     interrupts: &mut Interrupts,
     recorder: &Recorder,
-) -> anyhow::Result<(JobHandle<ImageToVideo>, bool)> {
+) -> anyhow::Result<(JobHandle<AnyModel>, bool)> {
     let (handle, interrupted) = submit_past_ctrl_c(
         session,
+        spec,
         body,
         interrupts,
         |text| reporter.say(text),
         recorder,
     )
     .await?;
-    reporter.submitted(handle.request_id(), SPEC.id);
+    reporter.submitted(handle.request_id(), spec.id);
     Ok((handle, interrupted))
+}
+
+/// Shows the estimated cost and refuses it when over `max_cost` (nothing is submitted then).
+async fn estimate(
+    session: &Session,
+    spec: &'static ModelSpec,
+    body: &Value,
+    reporter: &mut Reporter,
+    max_cost: Option<f64>,
+) -> Result<(), Failure> {
+    let quote = Quote::of(&session.client, [(spec, body)]).await;
+    reporter.estimate(&quote);
+    quote.check(max_cost)
 }

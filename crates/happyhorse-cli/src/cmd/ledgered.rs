@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use happyhorse_ledger::{Claim, Intent, JobEntry, JobState};
-use happyhorse_types::image_to_video::SPEC;
+use happyhorse_types::ModelSpec;
 
 use crate::books::Books;
 use crate::cli::{DownloadArgs, WaitArgs};
@@ -38,6 +38,7 @@ pub(super) enum RunPlan {
 /// `once`, a one-line note names an identical input submitted within 24 h.
 pub(super) async fn run_plan(
     books: &Books,
+    spec: &ModelSpec,
     intent: Intent,
     once: bool,
     interrupts: &mut Interrupts,
@@ -48,7 +49,7 @@ pub(super) async fn run_plan(
     }
     let (base_url, digest) = (&intent.base_url, intent.input_digest.as_deref());
     let since = SystemTime::now() - IDENTICAL_NOTE_WINDOW;
-    match earlier(books, &SPEC, base_url, digest.unwrap_or_default(), since) {
+    match earlier(books, spec, base_url, digest.unwrap_or_default(), since) {
         Earlier::Job(entry) => output.note(&format!(
             "note: an identical input was submitted {} ago as {} ({}); --once would follow it instead of paying again",
             ago(&entry),

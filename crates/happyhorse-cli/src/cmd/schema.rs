@@ -7,7 +7,7 @@ use crate::exit;
 use crate::output::Output;
 
 pub(super) fn run(args: &SchemaArgs, output: Output) -> anyhow::Result<u8> {
-    let spec = &image_to_video::SPEC;
+    let spec = args.model.unwrap_or(&image_to_video::SPEC);
     let text = match args.which {
         SchemaKind::Input => spec.input_schema,
         SchemaKind::Output => spec.output_schema,

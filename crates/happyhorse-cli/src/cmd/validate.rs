@@ -1,6 +1,5 @@
 //! `happyhorse validate`: the input checked offline, every broken rule at once.
 
-use happyhorse_types::image_to_video;
 use serde_json::{Value, json};
 
 use crate::cli::ValidateArgs;
@@ -13,7 +12,7 @@ pub(super) fn run(args: &ValidateArgs, output: Output) -> anyhow::Result<u8> {
     if args.file.is_some() {
         input_args.input_file = args.file.clone();
     }
-    let spec = &image_to_video::SPEC;
+    let spec = input_args.spec();
     match input::assemble_and_validate(spec, &input_args, &mut std::io::stdin().lock()) {
         Ok(value) => {
             output
@@ -46,9 +45,8 @@ pub(super) fn run(args: &ValidateArgs, output: Output) -> anyhow::Result<u8> {
 fn shown(value: &Value) -> Value {
     let mut value = value.clone();
     if let Some(object) = value.as_object_mut() {
-        for (field, v) in object.iter_mut() {
-            if happyhorse_core::validate::is_image_field(field)
-                && let Some(text) = v.as_str()
+        for v in object.values_mut() {
+            if let Some(text) = v.as_str()
                 && text.starts_with("data:")
             {
                 *v = Value::String(happyhorse_core::validate::shorten(text));

@@ -29,7 +29,7 @@ impl Emu {
     }
 
     /// Jobs of 60 simulated seconds that take 60 ms.
-    fn fast() -> Self {
+    pub(super) fn fast() -> Self {
         Self::start(
             Emulator::builder()
                 .processing_time(ProcessingTime::Fixed(Duration::from_secs(60)))
@@ -184,6 +184,16 @@ fn run_json_streams_events_with_the_request_id_and_saved_path() {
         )
     );
     assert!(last["video_url"].as_str().unwrap().contains(&id));
+    // The estimate before paying rides on `submitted`; the actual cost on `succeeded`.
+    let estimate = &events[0]["estimate"];
+    assert!(
+        estimate["usd"].as_f64().is_some_and(|usd| usd > 0.0),
+        "{estimate}"
+    );
+    assert!(
+        last["cost_usd"].as_f64().is_some_and(|usd| usd > 0.0),
+        "{last}"
+    );
 }
 
 #[test]
@@ -568,7 +578,8 @@ fn models_lists_the_catalogue_with_prices() {
     let model: Value = serde_json::from_slice(&get.stdout).unwrap();
     assert!(model["base_price_usd"].is_number());
 
-    // An unknown model: the service's code and message, read as a job's errors are.
+    // An unknown model's entry: the service's code (404001: no such resource; a submit to it is
+    // 400001) and message, read as a job's errors are.
     let unknown = emu
         .cli(dir.path())
         .args(["models", "get", "nobody/nothing"])
@@ -577,7 +588,8 @@ fn models_lists_the_catalogue_with_prices() {
     assert!(!unknown.status.success());
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert!(
-        stderr.contains("(HTTP 400, code 400001)") && stderr.contains("unknown model_id"),
+        stderr.contains("(HTTP 404, code 404001)")
+            && stderr.contains("no model \"nobody/nothing\""),
         "{stderr}"
     );
 }

@@ -1,7 +1,9 @@
 mod bad_input;
 mod batch;
 mod common;
+mod cost;
 mod downloads;
+mod family;
 mod forced_exit;
 mod help;
 mod hostile_input;

@@ -102,6 +102,21 @@ impl Stranger {
         self
     }
 
+    /// `happyhorse --base-url <this server> ARGS` with a token, in `dir`.
+    pub(super) fn cli(&self, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+        super::common::happyhorse(dir)
+            .env("RUNCOMFY_API_TOKEN", "test-token")
+            .args(["--base-url", &self.base])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Every request received, as `METHOD /path`, in order.
+    pub(super) fn routes(&self) -> Vec<String> {
+        self.hits.lock().unwrap().clone()
+    }
+
     /// How many requests `route` received.
     pub(super) fn hits(&self, route: &str) -> usize {
         self.hits

@@ -1,18 +1,21 @@
 //! Input validation shared by the CLI, the HTTP client and the emulator.
 //!
 //! [`validate_input`] checks a raw input object against the model's checked-in JSON Schema
-//! (with the `jsonschema` crate) and then the rules a schema cannot express:
+//! (with the `jsonschema` crate) and then the rules a schema cannot express, read from the
+//! model's `model.json` ([`ModelSpec::rules`](happyhorse_types::ModelSpec::rules)) — the same code
+//! for every model:
 //! - fields the schema does not know (`durration`): refused with a suggestion, because the
 //!   service ignores them and bills its defaults; [`ValidateOptions::allow_unknown_fields`]
 //!   sends them anyway (for fields the service added before our schema did);
 //! - text fields: no NUL or other control character except tab and newline
 //!   ([`check_text_field`]);
-//! - the prompt's length: 5000 characters, or 2500 when the prompt is Chinese — see
-//!   [`is_chinese`] for the exact definition;
-//! - image fields (every top-level string field whose name contains `image_url`): a `data:` URI
-//!   is decoded and its bytes checked ([`check_image_bytes`]: JPEG/PNG/WEBP by content, whole,
-//!   ≥ 300 px per side, aspect 1:2.5–2.5:1, ≤ 10,000,000 bytes); a URL must be `https://`
-//!   ([`validate_image_ref`]);
+//! - the prompt's length by the model's rule, with its lower limit for a Chinese prompt
+//!   ([`check_prompt_rule`]; see [`is_chinese`] for the exact definition);
+//! - every media field by its own rule ([`validate_media_ref`]): a `data:` URI is decoded and its
+//!   bytes checked — an image by [`check_image_with`] (format by content, whole, size, sides,
+//!   aspect), a video by [`check_video_bytes`] (container, codec, duration, sides, aspect, size,
+//!   frame rate, without decoding it); a URL must be `https://`;
+//! - the whole request: at most [`REQUEST_MAX_BYTES`] as JSON, inline media included;
 //! - integers written with a decimal point (`5.0`), which JSON Schema accepts and serde does not.
 //!
 //! Every broken rule is reported at once, each naming its field, its rule and the offending value,
@@ -27,10 +30,13 @@
 mod error;
 mod flags;
 mod image;
+mod media;
 mod prompt;
 mod schema;
 mod text;
+mod units;
 mod unknown;
+mod video;
 
 use happyhorse_types::ModelSpec;
 use serde_json::Value;
@@ -39,17 +45,30 @@ pub use error::{InputError, InputErrors, shorten};
 pub use flags::{parse_duration, parse_size};
 pub use image::{
     IMAGE_MAX_BYTES, IMAGE_MIN_SIDE, ImageFormat, ImageInfo, ImageRef, blank_png,
-    check_image_bytes, check_image_size, decode_data_uri, validate_image_ref,
+    check_image_bytes, check_image_size, check_image_size_with, check_image_with, decode_data_uri,
+    first_frame_rules, validate_image_ref,
 };
+pub use media::{MediaRef, inline_too_large, media_rule, validate_media_ref};
 pub use prompt::{
-    CHINESE_PROMPT_MAX_CHARS, PROMPT_MAX_CHARS, check_prompt, is_chinese, is_han_ideograph,
-    prompt_limit,
+    CHINESE_PROMPT_MAX_CHARS, PROMPT_MAX_CHARS, check_prompt, check_prompt_rule, is_chinese,
+    is_han_ideograph, prompt_limit,
 };
 pub use text::{Utf8Problem, check_text_field, check_utf8, find_control_character};
+pub use video::{
+    ReadAt, VideoInfo, check_video_bytes, check_video_info, check_video_size, probe_video,
+};
 
 /// The largest request body: RunComfy's own ComfyUI nodes cap a request at 64 MiB. Inputs read
-/// from files or stdin (`--input`, a jobs file's line) are refused above it before parsing.
+/// from files or stdin (`--input`, a jobs file's line) are refused above it before parsing, and
+/// [`validate_input`] refuses an input whose JSON is larger (rule `request_size`).
 pub const REQUEST_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// The largest local file sent inline as a `data:` URI: 48 MB (48,000,000 bytes). The API has no
+/// upload endpoint, so a local image or video travels inside the request as base64, a third
+/// larger: 48 MB become 64,000,000 characters, which leaves about 3 MB of the 64 MiB request
+/// ([`REQUEST_MAX_BYTES`]) for the prompt and the other fields. Video-edit accepts videos up to
+/// 100 MB; one above this size must be given as an https:// URL ([`inline_too_large`] says so).
+pub const INLINE_MAX_BYTES: u64 = 48_000_000;
 
 /// How [`validate_input_with`] treats what the schema does not decide.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -118,6 +137,9 @@ pub fn validate_input_with(
     options: ValidateOptions,
 ) -> Result<(), InputErrors> {
     let validator = schema::validator(spec).map_err(InputErrors::from)?;
+    let rules = spec
+        .rules()
+        .map_err(|e| InputErrors::from(InputError::new("", "model_json", &e.to_string(), "-")))?;
     let schema_json: Value = serde_json::from_str(spec.input_schema).unwrap_or(Value::Null);
     let properties = schema_json.get("properties").and_then(Value::as_object);
 
@@ -137,34 +159,29 @@ pub fn validate_input_with(
         }
         for (name, value) in object {
             if let Some(text) = value.as_str()
-                && !is_image_field(name)
+                && media_rule(spec, name).is_none()
                 && let Err(error) = check_text_field(name, text)
             {
                 errors.push(error);
             }
         }
-        if let Some(prompt) = object.get("prompt").and_then(Value::as_str) {
-            let schema_max = properties
-                .and_then(|p| p.get("prompt"))
-                .and_then(|p| p.get("maxLength"))
-                .and_then(Value::as_u64);
-            if let Err(error) = check_prompt("prompt", prompt, schema_max) {
-                // One length error per prompt: ours names the limit that applies.
-                errors.retain(|e| !(e.field == "prompt" && e.rule == "maxLength"));
-                errors.push(error);
-            }
+        if let Some(rule) = &rules.prompt
+            && let Some(prompt) = object.get(&rule.field).and_then(Value::as_str)
+            && let Err(error) = check_prompt_rule(&rule.field, prompt, rule)
+        {
+            // One length error per prompt: ours names the limit that applies.
+            errors.retain(|e| !(e.field == rule.field && e.rule == "maxLength"));
+            errors.push(error);
         }
         for (name, value) in object {
-            if !is_image_field(name) {
-                continue;
-            }
-            if let Some(text) = value.as_str()
-                && let Err(error) = validate_image_ref(name, text)
+            if let (Some(rule), Some(text)) = (media_rule(spec, name), value.as_str())
+                && let Err(found) = validate_media_ref(name, rule, text)
             {
-                errors.push(error);
+                errors.extend(found);
             }
         }
     }
+    errors.extend(request_size_error(json_size(input)));
 
     if errors.is_empty() {
         Ok(())
@@ -173,11 +190,38 @@ pub fn validate_input_with(
     }
 }
 
-/// Whether a top-level field holds an image reference, by RunComfy's naming
-/// (`image_url`, `image_url_1`, `reference_image_url_2`, …).
-pub fn is_image_field(name: &str) -> bool {
-    name.contains("image_url")
+/// The refusal of a request of `size` bytes as JSON, when it is over [`REQUEST_MAX_BYTES`].
+fn request_size_error(size: u64) -> Option<InputError> {
+    (size > REQUEST_MAX_BYTES as u64).then(|| {
+        InputError::new(
+            "",
+            "request_size",
+            "must be at most 64 MiB (67,108,864 bytes) as JSON, RunComfy's request limit (inline \
+             files count a third more than their size: give large ones as https:// URLs)",
+            units::sized(size),
+        )
+    })
+}
+
+/// How many bytes `value` takes as compact JSON, counted without writing it anywhere.
+fn json_size(value: &Value) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len() as u64;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail, and a `Value` always serialises.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_family;

@@ -12,13 +12,15 @@
 //! numbers, spaces, ASCII punctuation or a few English words ("4K", "camera"); Japanese, which
 //! mixes kanji with kana, is usually not Chinese by this rule.
 
+use happyhorse_types::rules::PromptRule;
 use serde_json::Value;
 
 use super::error::InputError;
 
-/// The limit for prompts that are not Chinese, in characters.
+/// Image-to-video's limit for prompts that are not Chinese, in characters (every model's own is
+/// in its `model.json`: [`check_prompt_rule`]).
 pub const PROMPT_MAX_CHARS: usize = 5000;
-/// The limit for Chinese prompts, in characters.
+/// Image-to-video's limit for Chinese prompts, in characters.
 pub const CHINESE_PROMPT_MAX_CHARS: usize = 2500;
 
 /// Whether `c` is a Han ideograph (a CJK Unified or Compatibility Ideograph).
@@ -86,6 +88,47 @@ pub fn check_prompt(field: &str, prompt: &str, schema_max: Option<u64>) -> Resul
         return Ok(());
     }
     let why = if chinese && limit == CHINESE_PROMPT_MAX_CHARS {
+        " (the prompt is Chinese: at least half of its letters are Han ideographs)"
+    } else {
+        ""
+    };
+    Err(InputError::new(
+        field,
+        "prompt_length",
+        &format!("must be at most {limit} characters{why}, it has {count}"),
+        super::error::show_value(&Value::String(prompt.to_owned())),
+    ))
+}
+
+/// Checks `prompt` (the value of `field`) against a model's prompt rule (from its `model.json`):
+/// `max_chars`, or `max_chars_chinese` when the prompt [`is_chinese`]. A rule without limits
+/// checks nothing.
+///
+/// ```
+/// use happyhorse_core::validate::check_prompt_rule;
+///
+/// // HappyHorse 1.0 text-to-video: 2500 characters, Chinese or not.
+/// let rule = happyhorse_types::text_to_video::SPEC.rules()?.prompt.clone().unwrap();
+/// let error = check_prompt_rule("prompt", &"a".repeat(2501), &rule).unwrap_err();
+/// assert!(error.message.starts_with("prompt: must be at most 2500 characters, it has 2501"));
+/// # Ok::<(), happyhorse_types::ModelInfoError>(())
+/// ```
+///
+/// # Errors
+/// The rule broken (`prompt_length`), naming the limit that applies.
+pub fn check_prompt_rule(field: &str, prompt: &str, rule: &PromptRule) -> Result<(), InputError> {
+    let chinese = is_chinese(prompt);
+    let Some(limit) = rule.limit(chinese) else {
+        return Ok(());
+    };
+    let count = prompt.chars().count();
+    if count <= limit {
+        return Ok(());
+    }
+    let differs = rule
+        .max_chars_chinese
+        .is_some_and(|c| Some(c) != rule.max_chars);
+    let why = if chinese && differs {
         " (the prompt is Chinese: at least half of its letters are Han ideographs)"
     } else {
         ""

@@ -1,9 +1,10 @@
 //! From a submitted request to what its preview shows: which renderer, which pictures, which
 //! size and length; and the digest that names the result in the cache.
 //!
-//! The model is recognised by its input fields, not by its id, so every model of the family with
-//! the usual field names gets its preview: `image_url` (image-to-video), `image_url_1…9`
-//! (reference-to-video), `video_url` (video-edit), none of these (text-to-video).
+//! The renderer follows the model's media fields as its `model.json` describes them ([`Kind::of`]:
+//! a source video is video-edit, a first-frame image image-to-video, reference images alone
+//! reference-to-video, none text-to-video), so a model added as data gets the right preview with
+//! no code, whatever its fields are named.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -13,6 +14,8 @@ use happyhorse_preview::{
     Job, Preview, PreviewError, PreviewSettings, Resolution, SourceVideo, edit_seconds, frame_size,
     parse_aspect_ratio,
 };
+use happyhorse_types::ModelSpec;
+use happyhorse_types::rules::MediaRole;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -41,13 +44,52 @@ enum What {
     Edit(String, SourceVideo),
 }
 
+/// Which renderer a model's requests get, from the roles of its media fields.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Kind {
+    /// A first-frame image (its field): image-to-video.
+    FirstFrame(String),
+    /// Reference images only (their fields, in order): reference-to-video.
+    References(Vec<String>),
+    /// A source video: video-edit (its references do not show in the preview).
+    Edit,
+    /// No media field: text-to-video.
+    Text,
+}
+
+impl Kind {
+    /// The kind of `spec`'s requests, from its `model.json` media fields.
+    pub(crate) fn of(spec: &ModelSpec) -> Self {
+        let fields = spec.media_fields().unwrap_or(&[]);
+        let named = |role: MediaRole| {
+            fields
+                .iter()
+                .filter(move |f| f.rule.role == role)
+                .map(|f| f.name.clone())
+        };
+        if named(MediaRole::SourceVideo).next().is_some() {
+            return Kind::Edit;
+        }
+        if let Some(first) = named(MediaRole::FirstFrame).next() {
+            return Kind::FirstFrame(first);
+        }
+        let references: Vec<String> = named(MediaRole::Reference).collect();
+        if references.is_empty() {
+            Kind::Text
+        } else {
+            Kind::References(references)
+        }
+    }
+}
+
 /// The images of a request that the emulator could read, by field.
 pub(crate) type ImageBytes = HashMap<String, Bytes>;
 
 impl Plan {
-    /// The plan for `input`, given the images that could be read (`data:` URIs and loopback
-    /// URLs) and, for video-edit, what is known of the input video.
+    /// The plan for `input` to a model of `kind`, given the images that could be read (`data:`
+    /// URIs and loopback URLs, by field) and, for video-edit, what is known of the input video.
     pub(crate) fn for_request(
+        kind: &Kind,
         input: &Value,
         images: &ImageBytes,
         source_video: Option<SourceVideo>,
@@ -71,37 +113,39 @@ impl Plan {
             .or_else(|| text("ratio"))
             .and_then(parse_aspect_ratio)
             .unwrap_or(DEFAULT_ASPECT);
-        let what = if input.get("video_url").is_some() {
-            let (width, height) = frame_size(resolution, DEFAULT_ASPECT);
-            let source = source_video.unwrap_or(SourceVideo {
-                width,
-                height,
-                seconds: f64::from(DEFAULT_SECONDS),
-            });
-            settings.seconds = edit_seconds(source.seconds);
-            What::Edit(prompt, source)
-        } else if input.get("image_url").is_some() {
-            match images.get("image_url") {
+        let what = match kind {
+            Kind::Edit => {
+                let (width, height) = frame_size(resolution, DEFAULT_ASPECT);
+                let source = source_video.unwrap_or(SourceVideo {
+                    width,
+                    height,
+                    seconds: f64::from(DEFAULT_SECONDS),
+                });
+                settings.seconds = edit_seconds(source.seconds);
+                What::Edit(prompt, source)
+            }
+            Kind::FirstFrame(field) => match images.get(field) {
                 Some(bytes) => What::Image(bytes.clone()),
                 None => What::Card(
                     format!("(image not reachable offline) {prompt}"),
                     DEFAULT_ASPECT,
                 ),
+            },
+            Kind::References(fields) => {
+                let references: Vec<Bytes> = fields
+                    .iter()
+                    .filter_map(|field| images.get(field).cloned())
+                    .collect();
+                if references.is_empty() {
+                    What::Card(
+                        format!("(references not reachable offline) {prompt}"),
+                        aspect,
+                    )
+                } else {
+                    What::References(references, aspect)
+                }
             }
-        } else if input.get("image_url_1").is_some() {
-            let references: Vec<Bytes> = (1..=9)
-                .filter_map(|i| images.get(&format!("image_url_{i}")).cloned())
-                .collect();
-            if references.is_empty() {
-                What::Card(
-                    format!("(references not reachable offline) {prompt}"),
-                    aspect,
-                )
-            } else {
-                What::References(references, aspect)
-            }
-        } else {
-            What::Card(prompt, aspect)
+            Kind::Text => What::Card(prompt, aspect),
         };
         let summary = match &what {
             What::Image(bytes) => format!("the input image ({} bytes)", bytes.len()),
@@ -178,12 +222,51 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn plan(input: Value, images: &[(&str, &[u8])]) -> Plan {
+    /// The plan of a request to the family's model `short_name`.
+    fn plan_for(short_name: &str, input: Value, images: &[(&str, &[u8])]) -> Plan {
         let images = images
             .iter()
             .map(|(field, bytes)| (field.to_string(), Bytes::copy_from_slice(bytes)))
             .collect();
-        Plan::for_request(&input, &images, None)
+        let kind = Kind::of(happyhorse_types::find_model(short_name).unwrap());
+        Plan::for_request(&kind, &input, &images, None)
+    }
+
+    /// The plan of a request to image-to-video, or to the model its fields suggest.
+    fn plan(input: Value, images: &[(&str, &[u8])]) -> Plan {
+        let model = if input.get("image_url_1").is_some() {
+            "r2v"
+        } else if input.get("image_url").is_some() {
+            "i2v"
+        } else {
+            "t2v"
+        };
+        plan_for(model, input, images)
+    }
+
+    #[test]
+    fn every_model_of_the_family_gets_its_own_renderer_from_its_fields_roles() {
+        let kinds: Vec<(&str, Kind)> = happyhorse_types::MODELS
+            .iter()
+            .map(|spec| (spec.short_name, Kind::of(spec)))
+            .collect();
+        for (name, kind) in &kinds {
+            let expected = match *name {
+                "i2v" | "1.1/i2v" => Kind::FirstFrame("image_url".into()),
+                "t2v" | "1.1/t2v" => Kind::Text,
+                "edit" => Kind::Edit,
+                _ => Kind::References((1..=9).map(|i| format!("image_url_{i}")).collect()),
+            };
+            assert_eq!(kind, &expected, "{name}");
+        }
+        assert_eq!(kinds.len(), 7);
+        // Video-edit's reference images never make it a reference-to-video.
+        let p = plan_for(
+            "edit",
+            json!({"video_url": "x", "reference_image_url_1": "y", "prompt": "p"}),
+            &[("reference_image_url_1", b"png")],
+        );
+        assert!(matches!(p.what, What::Edit(..)));
     }
 
     #[test]
@@ -231,7 +314,8 @@ mod tests {
             height: 721,
             seconds: 7.6,
         };
-        let p = Plan::for_request(&input, &ImageBytes::new(), Some(source));
+        let edit = Kind::of(&happyhorse_types::video_edit::SPEC);
+        let p = Plan::for_request(&edit, &input, &ImageBytes::new(), Some(source));
         assert_eq!(p.settings.seconds, 8);
         assert!(matches!(&p.what, What::Edit(_, s) if s.width == 1281));
         let long = SourceVideo {
@@ -239,7 +323,7 @@ mod tests {
             ..source
         };
         assert_eq!(
-            Plan::for_request(&input, &ImageBytes::new(), Some(long))
+            Plan::for_request(&edit, &input, &ImageBytes::new(), Some(long))
                 .settings
                 .seconds,
             15

@@ -4,10 +4,14 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use happyhorse_core::validate::{check_video_bytes, decode_data_uri};
+use happyhorse_preview::SourceVideo;
+use happyhorse_types::ModelSpec;
+use happyhorse_types::rules::MediaChecks;
 use serde_json::{Value, json};
 
 use super::cache::{Outcome, Slot};
-use super::plan::{ImageBytes, Plan};
+use super::plan::{ImageBytes, Kind, Plan};
 use crate::app::App;
 
 /// What the result body says about a video the emulator made (an extra field the real service
@@ -19,8 +23,13 @@ const FIXTURE_NOTE: &str = "This video is the happyhorse emulator's fixed sample
 
 /// Starts (or finds in the cache) the preview of a job about to be submitted; `None` when the
 /// emulator serves the fixture (previews off, a configured video, synthetic large files).
+///
+/// The renderer is the model's ([`Kind::of`]); its pictures are the model's image fields, from
+/// the bytes fetched from loopback URLs or decoded from `data:` URIs; a video-edit's preview
+/// follows its source video's size and length, measured from its `moov` (inline or fetched).
 pub(crate) fn start(
     app: &App,
+    spec: &ModelSpec,
     input: &Value,
     fetched: ImageBytes,
     log: &mut Vec<String>,
@@ -29,21 +38,37 @@ pub(crate) fn start(
     if !config.previews || config.video.is_some() || config.large_file_size.is_some() {
         return None;
     }
-    let mut images = fetched;
-    // `data:` URIs were decoded and checked by validation; decode them again for their bytes.
-    if let Some(object) = input.as_object() {
-        for (field, value) in object {
-            let Some(uri) = value.as_str() else { continue };
-            if happyhorse_core::validate::is_image_field(field)
-                && let Ok((_, bytes)) = happyhorse_core::validate::decode_data_uri(uri)
-            {
-                images.insert(field.clone(), Bytes::from(bytes));
+    let mut images = ImageBytes::new();
+    let mut source = None;
+    for field in spec.media_fields().unwrap_or(&[]) {
+        let Some(value) = input.get(&field.name).and_then(Value::as_str) else {
+            continue;
+        };
+        let bytes = match fetched.get(&field.name) {
+            Some(bytes) => Some(bytes.clone()),
+            // `data:` URIs were decoded and checked by validation; decode them again for their bytes.
+            None => decode_data_uri(value)
+                .ok()
+                .map(|(_, bytes)| Bytes::from(bytes)),
+        };
+        let Some(bytes) = bytes else { continue };
+        match &field.rule.checks {
+            MediaChecks::Video(rules) => {
+                source = check_video_bytes(rules, &bytes)
+                    .ok()
+                    .map(|video| SourceVideo {
+                        width: video.width,
+                        height: video.height,
+                        seconds: video.duration_secs,
+                    });
+            }
+            _ => {
+                images.insert(field.name.clone(), bytes);
             }
         }
     }
-    let (slot, cached) = app
-        .previews
-        .request(Plan::for_request(input, &images, None));
+    let plan = Plan::for_request(&Kind::of(spec), input, &images, source);
+    let (slot, cached) = app.previews.request(plan);
     log.push(format!(
         "preview: {}{}",
         slot.summary,

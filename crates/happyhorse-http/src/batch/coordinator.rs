@@ -9,7 +9,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use happyhorse_core::validate::validate_input_with;
 use happyhorse_core::{Event, Job, RequestId};
-use happyhorse_types::Model;
+use happyhorse_types::ModelSpec;
 use tokio::sync::{mpsc, watch};
 
 use super::{BatchEvent, BatchItem, BatchJob, BatchOptions, NextStep, RunningOnCancel};
@@ -17,7 +17,7 @@ use crate::client::Client;
 use crate::clock::Clock;
 use crate::driver::{self, Command};
 use crate::error::{Error, ErrorKind};
-use crate::job::job_result;
+use crate::job::{JobModel, job_result};
 
 /// Where a job is, as far as a cancel is concerned.
 const SUBMITTING: u8 = 0;
@@ -30,22 +30,26 @@ struct Admitted {
     phase: Arc<AtomicU8>,
 }
 
-pub(super) struct Coordinator<M: Model> {
+pub(super) struct Coordinator<M: JobModel> {
     client: Client,
+    /// The model of a [`BatchJob::Submit`]; `None` for a batch of any model.
+    default_model: Option<&'static ModelSpec>,
     options: BatchOptions,
     events: mpsc::Sender<BatchEvent<M>>,
     cancel: watch::Receiver<bool>,
 }
 
-impl<M: Model> Coordinator<M> {
+impl<M: JobModel> Coordinator<M> {
     pub(super) fn new(
         client: Client,
+        default_model: Option<&'static ModelSpec>,
         options: BatchOptions,
         events: mpsc::Sender<BatchEvent<M>>,
         cancel: watch::Receiver<bool>,
     ) -> Self {
         Self {
             client,
+            default_model,
             options,
             events,
             cancel,
@@ -62,7 +66,7 @@ impl<M: Model> Coordinator<M> {
                 let Some(job) = jobs.next() else { break };
                 let (control, commands) = mpsc::unbounded_channel();
                 let phase = Arc::new(AtomicU8::new(match job {
-                    BatchJob::Submit(_) => SUBMITTING,
+                    BatchJob::Submit(_) | BatchJob::SubmitTo(..) => SUBMITTING,
                     BatchJob::Resume(_) => QUEUED,
                 }));
                 admitted.insert(
@@ -74,6 +78,7 @@ impl<M: Model> Coordinator<M> {
                 );
                 let one = OneJob {
                     client: self.client.clone(),
+                    default_model: self.default_model,
                     options: self.options.clone(),
                     index: next_index,
                     events: self.events.clone(),
@@ -140,15 +145,16 @@ impl<M: Model> Coordinator<M> {
 }
 
 /// One admitted job, from its submit (or resume) to its [`BatchItem`].
-struct OneJob<M: Model> {
+struct OneJob<M: JobModel> {
     client: Client,
+    default_model: Option<&'static ModelSpec>,
     options: BatchOptions,
     index: usize,
     events: mpsc::Sender<BatchEvent<M>>,
     phase: Arc<AtomicU8>,
 }
 
-impl<M: Model> OneJob<M> {
+impl<M: JobModel> OneJob<M> {
     async fn run(
         self,
         job: BatchJob,
@@ -156,11 +162,15 @@ impl<M: Model> OneJob<M> {
     ) -> BatchItem<M> {
         let index = self.index;
         let _ = self.events.send(BatchEvent::Started { index }).await;
+        let model_id = match &job {
+            BatchJob::SubmitTo(spec, _) => spec.id,
+            _ => self.default_model.map_or("(any)", |spec| spec.id),
+        };
         let job = match self.start(job, &mut commands).await {
             Ok(job) => job,
             Err((error, next_step)) => return self.item(None, Err(error), next_step, false),
         };
-        let channels = driver::spawn(job, self.client.inner.api.clone(), M::SPEC.id);
+        let channels = driver::spawn(job, self.client.inner.api.clone(), model_id);
         let (mut driver_events, progress) = (channels.events, channels.progress);
         let mut driver_commands = Some(channels.commands);
         let mut commands_open = true;
@@ -233,7 +243,30 @@ impl<M: Model> OneJob<M> {
                 Ok(Job::resume(id, config, Clock.now()))
             }
             BatchJob::Submit(input) => {
-                validate_input_with(M::SPEC, &input, self.client.inner.validate)
+                let spec = self.default_model.ok_or_else(|| {
+                    let error = Error::new(
+                        ErrorKind::InvalidInput,
+                        "a batch of any model needs each job's model (BatchJob::SubmitTo); nothing was sent",
+                    );
+                    (error, NextStep::Resubmit)
+                })?;
+                self.submit(spec, input, commands, config).await
+            }
+            BatchJob::SubmitTo(spec, input) => self.submit(spec, input, commands, config).await,
+        }
+    }
+
+    /// Validates `input` by `spec`'s rules, records the intent (the hook), and makes the job.
+    async fn submit(
+        &self,
+        spec: &'static ModelSpec,
+        input: serde_json::Value,
+        commands: &mut mpsc::UnboundedReceiver<Command>,
+        config: happyhorse_core::JobConfig,
+    ) -> Result<Job, (Error, NextStep)> {
+        {
+            {
+                validate_input_with(spec, &input, self.client.inner.validate)
                     .map_err(|e| (e.into(), NextStep::Resubmit))?;
                 let body = serde_json::to_vec(&input).map_err(|e| {
                     let error = Error::new(ErrorKind::InvalidInput, e.to_string());
@@ -252,7 +285,7 @@ impl<M: Model> OneJob<M> {
                 if !matches!(commands.try_recv(), Err(mpsc::error::TryRecvError::Empty)) {
                     return Err((not_submitted(), NextStep::Resubmit));
                 }
-                Ok(Job::submit(M::SPEC.id, body, config, Clock.now()))
+                Ok(Job::submit(spec.id, body, config, Clock.now()))
             }
         }
     }

@@ -17,54 +17,37 @@ mod sniff;
 mod uri;
 mod webp;
 
-use std::fmt;
+pub use happyhorse_types::rules::ImageFormat;
+use happyhorse_types::rules::ImageRules;
 
 pub use png::blank_png;
 pub use uri::{ImageRef, decode_data_uri, validate_image_ref};
+pub(crate) use uri::{Reference, bad_reference, reference};
 
 use super::error::InputError;
+use super::units::{size_limit, sized, thousands};
 use sniff::Sniffed;
 
-/// The largest image accepted: the model page's "10 MB", read as 10,000,000 bytes (SI
-/// megabytes). The stricter of the two readings: an image this size is accepted whether the
-/// service means 10⁶ or 2²⁰ bytes per MB.
+/// The largest image image-to-video accepts: the model page's "10 MB", read as 10,000,000 bytes
+/// (SI megabytes). The stricter of the two readings: an image this size is accepted whether the
+/// service means 10⁶ or 2²⁰ bytes per MB. Every model's own limit is in its `model.json`
+/// (`ModelSpec::rules`); this is the number [`check_image_bytes`] uses.
 pub const IMAGE_MAX_BYTES: usize = 10_000_000;
-/// The shortest side accepted, in pixels.
+/// The shortest side image-to-video accepts, in pixels (see [`IMAGE_MAX_BYTES`]).
 pub const IMAGE_MIN_SIDE: usize = 300;
-/// The most elongated aspect ratio accepted, either way: 2.5 : 1 (as the fraction 5 / 2).
-const ASPECT_MAX: (usize, usize) = (5, 2);
 
-/// An image format the models accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ImageFormat {
-    /// JPEG (`.jpg`, `.jpeg`).
-    Jpeg,
-    /// PNG.
-    Png,
-    /// WebP.
-    Webp,
-}
-
-impl ImageFormat {
-    /// The format's media type, e.g. `image/png`.
-    pub fn mime(self) -> &'static str {
-        match self {
-            Self::Jpeg => "image/jpeg",
-            Self::Png => "image/png",
-            Self::Webp => "image/webp",
-        }
-    }
-}
-
-impl fmt::Display for ImageFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Jpeg => "JPEG",
-            Self::Png => "PNG",
-            Self::Webp => "WEBP",
-        })
-    }
+/// Image-to-video's first-frame rules, as [`check_image_bytes`] applies them: JPEG/PNG/WEBP,
+/// at most [`IMAGE_MAX_BYTES`], at least [`IMAGE_MIN_SIDE`] px per side, aspect 1:2.5–2.5:1.
+pub fn first_frame_rules() -> &'static ImageRules {
+    static RULES: std::sync::OnceLock<ImageRules> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        let mut rules = ImageRules::default();
+        rules.formats = ImageFormat::ALL.to_vec();
+        rules.max_bytes = Some(IMAGE_MAX_BYTES as u64);
+        rules.min_side = Some(IMAGE_MIN_SIDE as u32);
+        rules.max_aspect_ratio = "2.5:1".parse().ok();
+        rules
+    })
 }
 
 /// What [`check_image_bytes`] learnt about an acceptable image.
@@ -131,9 +114,10 @@ impl Damage {
     }
 }
 
-/// Checks an image's bytes: JPEG, PNG or WEBP by content, at most [`IMAGE_MAX_BYTES`], whole
-/// (see the module's documentation), at least [`IMAGE_MIN_SIDE`] px per side, aspect ratio
-/// between 1:2.5 and 2.5:1 (both included).
+/// Checks an image's bytes by image-to-video's rules ([`first_frame_rules`]): JPEG, PNG or WEBP
+/// by content, at most [`IMAGE_MAX_BYTES`], whole (see the module's documentation), at least
+/// [`IMAGE_MIN_SIDE`] px per side, aspect ratio between 1:2.5 and 2.5:1 (both included).
+/// [`check_image_with`] checks by any model's rules.
 ///
 /// The error's field is `"image"`; [`InputError::for_field`] renames it. Its rule is one of
 /// `image_max_bytes`, `image_format`, `image_truncated`, `image_corrupt`, `image_no_data`,
@@ -155,12 +139,36 @@ impl Damage {
 /// assert_eq!(gif.to_string(), "image: must be a JPEG, PNG or WEBP image (by content), got GIF");
 /// ```
 pub fn check_image_bytes(bytes: &[u8]) -> Result<ImageInfo, InputError> {
+    check_image_with(first_frame_rules(), bytes)
+}
+
+/// Checks an image's bytes by `rules` (a model's rule for one field, from its `model.json`):
+/// the format by content, the size, that the file is whole, its sides and its aspect ratio. A
+/// check the rules leave out is not made; the structural walk always is (only JPEG, PNG and WEBP
+/// can be walked, so an image of another format is refused whatever `rules.formats` says).
+///
+/// ```
+/// use happyhorse_core::validate::{blank_png, check_image_with};
+///
+/// // HappyHorse 1.0 reference-to-video: short side at least 400 px.
+/// let rules = happyhorse_types::reference_to_video::SPEC.rules()?;
+/// let first = rules.media_rule("image_url_1").unwrap().image().unwrap();
+/// let error = check_image_with(first, &blank_png(350, 600)).unwrap_err();
+/// assert_eq!(error.to_string(), "image: must be at least 400 px on each side, got 350 x 600 px");
+/// # Ok::<(), happyhorse_types::ModelInfoError>(())
+/// ```
+pub fn check_image_with(rules: &ImageRules, bytes: &[u8]) -> Result<ImageInfo, InputError> {
     let field = "image";
-    check_image_size(bytes.len() as u64)?;
+    if let Some(max) = rules.max_bytes {
+        check_image_size_with(max, bytes.len() as u64)?;
+    }
+    let accepted =
+        |format: ImageFormat| rules.formats.is_empty() || rules.formats.contains(&format);
     let format = match sniff::sniff(bytes) {
-        Sniffed::Accepted(format) => format,
-        Sniffed::Other(name) => return Err(not_an_image(field, name.to_owned())),
-        Sniffed::Unknown => return Err(not_an_image(field, describe_unknown(bytes))),
+        Sniffed::Accepted(format) if accepted(format) => format,
+        Sniffed::Accepted(format) => return Err(not_an_image(rules, field, format.to_string())),
+        Sniffed::Other(name) => return Err(not_an_image(rules, field, name.to_owned())),
+        Sniffed::Unknown => return Err(not_an_image(rules, field, describe_unknown(bytes))),
     };
     let walked = match format {
         ImageFormat::Png => png::walk(bytes),
@@ -170,23 +178,27 @@ pub fn check_image_bytes(bytes: &[u8]) -> Result<ImageInfo, InputError> {
     let (width, height) = walked.map_err(|damage| damage.into_error(field, bytes.len()))?;
     let width = usize::try_from(width).unwrap_or(usize::MAX);
     let height = usize::try_from(height).unwrap_or(usize::MAX);
-    if width < IMAGE_MIN_SIDE || height < IMAGE_MIN_SIDE {
+    if let Some(min) = rules.min_side
+        && (width < min as usize || height < min as usize)
+    {
         return Err(InputError::new(
             field,
             "image_min_side",
-            &format!("must be at least {IMAGE_MIN_SIDE} px on each side"),
+            &format!("must be at least {min} px on each side"),
             format!("{width} x {height} px"),
         ));
     }
-    let (long, short) = (width.max(height), width.min(height));
-    if long.saturating_mul(ASPECT_MAX.1) > short.saturating_mul(ASPECT_MAX.0) {
+    if let Some(limit) = &rules.max_aspect_ratio
+        && !limit.allows(width as u64, height as u64)
+    {
+        let (long, short) = (width.max(height), width.min(height));
         return Err(InputError::new(
             field,
             "image_aspect",
-            "must have an aspect ratio between 1:2.5 and 2.5:1",
+            &format!("must have an aspect ratio {}", limit.range()),
             format!(
                 "{width} x {height} px ({:.2}:1)",
-                long as f64 / short as f64
+                long as f64 / short.max(1) as f64
             ),
         ));
     }
@@ -211,27 +223,48 @@ pub fn check_image_bytes(bytes: &[u8]) -> Result<ImageInfo, InputError> {
 /// );
 /// ```
 pub fn check_image_size(bytes: u64) -> Result<(), InputError> {
-    if bytes <= IMAGE_MAX_BYTES as u64 {
+    check_image_size_with(IMAGE_MAX_BYTES as u64, bytes)
+}
+
+/// The size rule alone with the limit `max` (a model's `max_bytes`).
+pub fn check_image_size_with(max: u64, bytes: u64) -> Result<(), InputError> {
+    if bytes <= max {
         return Ok(());
     }
     Err(InputError::new(
         "image",
         "image_max_bytes",
-        &format!(
-            "must be at most 10 MB ({} bytes)",
-            thousands(IMAGE_MAX_BYTES as u64)
-        ),
-        format!("{} ({} bytes)", megabytes(bytes), thousands(bytes)),
+        &format!("must be at most {}", size_limit(max)),
+        sized(bytes),
     ))
 }
 
-fn not_an_image(field: &str, what: String) -> InputError {
+fn not_an_image(rules: &ImageRules, field: &str, what: String) -> InputError {
+    let formats = if rules.formats.is_empty() {
+        &ImageFormat::ALL[..]
+    } else {
+        &rules.formats[..]
+    };
+    let names: Vec<String> = formats.iter().map(ToString::to_string).collect();
     InputError::new(
         field,
         "image_format",
-        "must be a JPEG, PNG or WEBP image (by content)",
+        &format!(
+            "must be a {} image (by content)",
+            super::units::or_list(&names)
+        ),
         what,
     )
+}
+
+/// What a file is by its first bytes, for a message: `PNG`, `Matroska/WebM video`, or
+/// `1,234 bytes starting 00ff…` when nothing is recognised.
+pub(crate) fn describe_content(bytes: &[u8]) -> String {
+    match sniff::sniff(bytes) {
+        Sniffed::Accepted(format) => format.to_string(),
+        Sniffed::Other(name) => name.to_owned(),
+        Sniffed::Unknown => describe_unknown(bytes),
+    }
 }
 
 fn describe_unknown(bytes: &[u8]) -> String {
@@ -240,24 +273,6 @@ fn describe_unknown(bytes: &[u8]) -> String {
     }
     let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
     format!("{} bytes starting {head}", bytes.len())
-}
-
-/// `10485770` → `10,485,770`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Bytes in SI megabytes, the unit of the size rule: `10.49 MB`.
-fn megabytes(bytes: u64) -> String {
-    format!("{:.2} MB", bytes as f64 / 1_000_000.0)
 }
 
 #[cfg(test)]

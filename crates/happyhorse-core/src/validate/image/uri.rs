@@ -53,7 +53,7 @@ pub fn decode_data_uri(uri: &str) -> Result<(String, Vec<u8>), InputError> {
     Ok((mime, bytes))
 }
 
-fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+pub(crate) fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &text[prefix.len()..])
@@ -69,12 +69,72 @@ pub enum ImageRef {
     Url,
 }
 
-/// Checks the value of an image field (`field` names it in errors):
+/// What the value of a media field points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reference<'a> {
+    /// A `data:` URI (the whole value, leading spaces dropped), to decode and check.
+    Data(&'a str),
+    /// A URL the service can fetch: `https://…`, or `http://` on loopback (for local testing).
+    Url,
+    /// `http://` to a host that is not loopback: the service fetches only public HTTPS URLs.
+    PlainHttp,
+    /// Anything else: a bare path, `ftp:`, `file:`, an empty string.
+    Other,
+}
+
+/// Sorts the value of a media field.
+pub(crate) fn reference(value: &str) -> Reference<'_> {
+    let trimmed = value.trim_start();
+    if strip_prefix_ignore_case(trimmed, "data:").is_some() {
+        return Reference::Data(trimmed);
+    }
+    if strip_prefix_ignore_case(trimmed, "https://").is_some_and(|rest| !rest.is_empty()) {
+        return Reference::Url;
+    }
+    let Some(rest) = strip_prefix_ignore_case(trimmed, "http://") else {
+        return Reference::Other;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split_once(']')
+            .map_or(host, |(h, _)| h)
+            .trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    if matches!(
+        host.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "::1"
+    ) {
+        Reference::Url
+    } else {
+        Reference::PlainHttp
+    }
+}
+
+/// The refusal of a reference that is neither a URL the service can fetch nor a `data:` URI;
+/// `kind` is `image` or `video`.
+pub(crate) fn bad_reference(field: &str, kind: &str, value: &str, plain_http: bool) -> InputError {
+    let requirement = if plain_http {
+        "must be an https:// URL (the service fetches only public HTTPS URLs) or a data: URI"
+            .to_owned()
+    } else {
+        format!(
+            "must be an https:// URL or a data:{kind}/...;base64 URI (local files must be inlined first)"
+        )
+    };
+    InputError::new(field, format!("{kind}_ref"), &requirement, shorten(value))
+}
+
+/// Checks the value of an image field (`field` names it in errors) by image-to-video's rules:
 /// - a `data:` URI is decoded and its bytes checked with [`check_image_bytes`];
 /// - an `https://` URL is accepted (the service fetches it; its content is not checked here);
 /// - an `http://` URL is accepted only for a loopback host (`localhost`, `127.0.0.1`, `[::1]`),
 ///   for local testing: the service fetches only public HTTPS URLs;
 /// - anything else (a bare path, `ftp:`, `file:`) is an error.
+///
+/// Any model's media field, image or video, by its own rule: [`validate_media_ref`](crate::validate::validate_media_ref).
 ///
 /// ```
 /// use happyhorse_core::validate::{validate_image_ref, ImageRef};
@@ -85,43 +145,15 @@ pub enum ImageRef {
 /// assert_eq!(error.rule, "image_ref");
 /// ```
 pub fn validate_image_ref(field: &str, value: &str) -> Result<ImageRef, InputError> {
-    let trimmed = value.trim_start();
-    if strip_prefix_ignore_case(trimmed, "data:").is_some() {
-        let (_mime, bytes) = decode_data_uri(trimmed).map_err(|e| e.for_field(field))?;
-        return check_image_bytes(&bytes)
-            .map(ImageRef::Inline)
-            .map_err(|e| e.for_field(field));
-    }
-    if strip_prefix_ignore_case(trimmed, "https://").is_some_and(|rest| !rest.is_empty()) {
-        return Ok(ImageRef::Url);
-    }
-    if let Some(rest) = strip_prefix_ignore_case(trimmed, "http://") {
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-        let host = if host.starts_with('[') {
-            host.split_once(']')
-                .map_or(host, |(h, _)| h)
-                .trim_start_matches('[')
-        } else {
-            host.split(':').next().unwrap_or_default()
-        };
-        if matches!(
-            host.to_ascii_lowercase().as_str(),
-            "localhost" | "127.0.0.1" | "::1"
-        ) {
-            return Ok(ImageRef::Url);
+    match reference(value) {
+        Reference::Data(uri) => {
+            let (_mime, bytes) = decode_data_uri(uri).map_err(|e| e.for_field(field))?;
+            check_image_bytes(&bytes)
+                .map(ImageRef::Inline)
+                .map_err(|e| e.for_field(field))
         }
-        return Err(InputError::new(
-            field,
-            "image_ref",
-            "must be an https:// URL (the service fetches only public HTTPS URLs) or a data: URI",
-            shorten(value),
-        ));
+        Reference::Url => Ok(ImageRef::Url),
+        Reference::PlainHttp => Err(bad_reference(field, "image", value, true)),
+        Reference::Other => Err(bad_reference(field, "image", value, false)),
     }
-    Err(InputError::new(
-        field,
-        "image_ref",
-        "must be an https:// URL or a data:image/...;base64 URI (local files must be inlined first)",
-        shorten(value),
-    ))
 }
