@@ -170,7 +170,11 @@ fn a_batch_whose_stdout_goes_away_stops_as_after_a_signal_and_keeps_every_id() {
     ];
     let mut child = emu.spawn(dir.path(), &args);
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    // The cost estimate comes first, then the first submitted job: the reader goes away there.
     let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.contains("\"estimate\""), "{first}");
+    first.clear();
     std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
     assert!(first.contains("\"submitted\""), "{first}");
     drop(stdout);
