@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use happyhorse_ledger::{Error, Intent, JobKey, Ledger, Location, Receipt};
+use happyhorse_ledger::{Claim, Error, Intent, JobKey, Ledger, Location, Receipt};
 
 use crate::cli::GlobalArgs;
 use crate::interrupt::say;
@@ -76,6 +76,12 @@ impl Books {
         let (key, receipt) = self.ledger.as_ref()?.intent(intent);
         self.durable(receipt).await;
         Some(key)
+    }
+
+    /// Records `intent` unless an identical input is already recorded since `since` (one
+    /// transaction: see [`Ledger::claim`]); `None` without a ledger or when it failed (warned).
+    pub(crate) fn claim(&self, intent: Intent, since: std::time::SystemTime) -> Option<Claim> {
+        self.read(|ledger| ledger.claim(intent, since))
     }
 
     /// Writes with `write` (when there is a ledger and a key) and waits (bounded) for the disk.

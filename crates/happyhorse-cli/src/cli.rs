@@ -435,7 +435,7 @@ pub(crate) struct WaitArgs {
 /// `happyhorse jobs`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct JobsArgs {
-    /// Only jobs in these states (repeatable, or comma-separated): submitting, unknown, not_created, submitted, queued, running, succeeded, failed, cancelled
+    /// Only jobs in these states (repeatable, or comma-separated): submitting, unknown, not_created, submitted, queued, running, succeeded, failed, cancelled, gone
     #[arg(long, value_name = "STATE", value_delimiter = ',', value_parser = crate::cmd::jobs::parse_state)]
     pub(crate) state: Vec<crate::cmd::jobs::StateArg>,
 

@@ -75,7 +75,7 @@ pub(crate) fn destinations_avoiding(
 }
 
 /// An existing directory, or a path written as one (ending in a separator).
-fn is_directory(path: &Path) -> bool {
+pub(crate) fn is_directory(path: &Path) -> bool {
     let text = path.as_os_str().to_string_lossy();
     path.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR)
 }

@@ -85,6 +85,28 @@ pub(crate) fn replaceable(path: &Path) -> Result<(), Failure> {
     }
 }
 
+/// Checks, right before a paid job's file is downloaded to `path`, that nothing took the place
+/// since the check before paying: a file that appeared meanwhile (another command's video, the
+/// user's), or one at a further file's name (`NAME-2.EXT`), is not replaced unless `existing`
+/// allows it, and never a link, a directory or a special file (the download refuses those
+/// again at the rename). The window left is the download's own.
+pub(crate) fn still_free(path: &Path, existing: Existing) -> Result<(), String> {
+    match std::fs::symlink_metadata(path) {
+        Err(_) => Ok(()),
+        Ok(meta) => {
+            kind_allowed(path, &meta).map_err(|refused| refused.message)?;
+            match existing {
+                Existing::Replace => Ok(()),
+                Existing::Refuse => Err(format!(
+                    "{}: a file is there that this command did not write (it appeared while the job ran); \
+                     it was not replaced",
+                    path.display()
+                )),
+            }
+        }
+    }
+}
+
 /// Checks (creating it if missing) a directory that files will be written into; returns it
 /// canonical.
 pub(crate) fn output_dir(dir: &Path) -> Result<PathBuf, Failure> {

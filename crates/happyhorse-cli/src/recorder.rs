@@ -23,21 +23,18 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    /// Records the intent to submit `body` to `base_url` (waiting, bounded, for the disk).
-    pub(crate) async fn intent(
-        books: Books,
-        origin: &str,
-        spec: &ModelSpec,
-        base_url: &str,
-        digest: &str,
-        output: Option<&Path>,
-    ) -> Self {
-        let mut intent = Intent::new(origin, spec.id, base_url).input_digest(digest);
-        if let Some(path) = output {
-            intent = intent.output(absolute(path));
-        }
+    /// Records `intent` (waiting, bounded, for the disk).
+    pub(crate) async fn record(books: Books, intent: Intent) -> Self {
         let key = books.intent(intent).await;
         Self { books, key }
+    }
+
+    /// The job whose intent [`Books::claim`] recorded as `key`.
+    pub(crate) fn claimed(books: Books, key: JobKey) -> Self {
+        Self {
+            books,
+            key: Some(key),
+        }
     }
 
     /// The job `request_id`, found in the ledger or added to it as `origin`.
@@ -87,6 +84,15 @@ impl Recorder {
             .await;
     }
 
+    /// Records a submit that was never sent (a signal came first).
+    pub(crate) async fn not_sent(&self, detail: &str) {
+        self.books
+            .write_durably(self.key.as_ref(), |ledger, key| {
+                ledger.state(key, JobState::NotCreated, Some(detail))
+            })
+            .await;
+    }
+
     /// Records a submit whose answer the command stopped waiting for.
     pub(crate) async fn submit_abandoned(&self, detail: &str) {
         self.books
@@ -120,6 +126,8 @@ impl Recorder {
                 let state = match error.kind() {
                     ErrorKind::JobFailed => JobState::Failed,
                     ErrorKind::Cancelled => JobState::Cancelled,
+                    // Expired, deleted, or never its job: `wait --last` must not come back to it.
+                    ErrorKind::NotFound => JobState::Gone,
                     // Stopped following (a deadline, retries run out): its last state stands.
                     _ => return,
                 };
@@ -140,6 +148,12 @@ impl Recorder {
             .write(self.key.as_ref(), |ledger, key| ledger.output(key, &path));
     }
 
+    /// Records that the job succeeded without any file to save.
+    pub(crate) fn nothing_to_save(&self) {
+        self.books
+            .write(self.key.as_ref(), |ledger, key| ledger.nothing_to_save(key));
+    }
+
     /// Records the saved video.
     pub(crate) fn saved(&self, path: &Path, bytes: u64) {
         let path = absolute(path);
@@ -152,6 +166,22 @@ impl Recorder {
         self.books.write(self.key.as_ref(), |ledger, key| {
             ledger.state(key, state, detail)
         });
+    }
+}
+
+/// The intent to submit an input whose digest is `digest` to `base_url`, its video to go to
+/// `output`.
+pub(crate) fn intent(
+    origin: &str,
+    spec: &ModelSpec,
+    base_url: &str,
+    digest: &str,
+    output: Option<&Path>,
+) -> Intent {
+    let intent = Intent::new(origin, spec.id, base_url).input_digest(digest);
+    match output {
+        Some(path) => intent.output(absolute(path)),
+        None => intent,
     }
 }
 
@@ -184,8 +214,11 @@ pub(crate) fn earlier(
         .unwrap_or_default();
     for entry in entries {
         match entry.state {
-            // Nothing was paid for these: submitting again is what the user wants.
-            JobState::Failed | JobState::Cancelled | JobState::NotCreated => continue,
+            // Nothing was paid for these, or (gone) nothing can be followed any more: the note's
+            // "--once would follow it" would be false; `--once` itself refuses a gone job.
+            JobState::Failed | JobState::Cancelled | JobState::NotCreated | JobState::Gone => {
+                continue;
+            }
             _ if entry.request_id.is_some() => return Earlier::Job(entry),
             _ => return Earlier::Unknown(entry),
         }

@@ -17,6 +17,8 @@ pub(crate) struct Reporter {
     request_id: Option<String>,
     spinner: Option<ProgressBar>,
     last_queue_position: Option<Option<u64>>,
+    /// Why stdout could not take an event, the first time it could not.
+    stdout_lost: std::sync::Mutex<Option<String>>,
     /// The estimate shown before the submit, for the `submitted` event.
     estimate: Option<Value>,
 }
@@ -30,8 +32,18 @@ impl Reporter {
             request_id: None,
             spinner: None,
             last_queue_position: None,
+            stdout_lost: std::sync::Mutex::new(None),
             estimate: None,
         }
+    }
+
+    /// Why stdout could not take an event, if it could not (`run --no-wait` then fails loudly:
+    /// the event held the only copy of the id).
+    pub(crate) fn stdout_lost(&self) -> Option<String> {
+        self.stdout_lost
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The output settings.
@@ -49,7 +61,12 @@ impl Reporter {
             object.extend(fields);
         }
         // A closed stdout (`| head`) must not stop the job from being followed.
-        let _ = self.output.json_line(&object);
+        if let Err(error) = self.output.json_line(&object) {
+            self.stdout_lost
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert_with(|| crate::read::io_reason(&error));
+        }
     }
 
     /// A permanent line on stderr for people (above the spinner when there is one), made

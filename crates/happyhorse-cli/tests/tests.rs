@@ -7,6 +7,7 @@
 //!   Ctrl-C or SIGTERM while queued, Ctrl-C or SIGHUP while running, README's first command;
 //! - `cases::offline` — `validate`, `schema`, `completions`, `man`, `emulator`;
 //! - `cases::signals`, `cases::forced_exit` — signals during a submit, in a batch, twice;
+//!   `cases::submit_edges` — a signal just before a submit is sent and just after its answer;
 //! - `cases::paths` — output paths refused before paying; `cases::journal_recovery` — damaged
 //!   and foreign journals rebuilt from the ledger; `cases::ledger` — `happyhorse jobs` and a
 //!   ledger that cannot be opened; `cases::resume` — `run --once`, `wait --last`, `submit`'s

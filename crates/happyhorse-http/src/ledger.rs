@@ -99,6 +99,11 @@ impl Books {
                 Some(Outcome::Cancelled { .. }) => (JobState::Cancelled, None),
                 Some(Outcome::SubmitOutcomeUnknown(_)) => (JobState::OutcomeUnknown, None),
                 Some(Outcome::Rejected { .. }) => (JobState::NotCreated, None),
+                // The service does not know the id (expired, deleted): nothing more can come of it.
+                Some(Outcome::Abandoned {
+                    request_id: Some(_),
+                    error: happyhorse_core::Error::Api(api),
+                }) if api.kind == happyhorse_core::ApiErrorKind::NotFound => (JobState::Gone, None),
                 // Stopped following: the job may go on; its last state stands.
                 _ => return,
             };

@@ -1,6 +1,7 @@
 //! The library's opt-in job ledger (`ClientBuilder::ledger`, feature `ledger`): a submitted job
-//! is recorded with its id and its end, a job followed by id is adopted, and a lost submit is
-//! recorded as a job that may exist without its id.
+//! is recorded with its id and its end, a job followed by id is adopted (and recorded gone when
+//! the service does not know its id), and a lost submit is recorded as a job that may exist
+//! without its id.
 
 #![cfg(feature = "ledger")]
 
@@ -85,5 +86,23 @@ async fn a_lost_submit_is_recorded_as_a_job_that_may_exist() {
         (JobState::OutcomeUnknown, None)
     );
     assert_eq!(emu.stats().submissions_total, 1, "the job does exist");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_id_the_service_does_not_know_is_recorded_gone() {
+    let emu = emulator(50).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path().join("ledger.sqlite3")).unwrap();
+    let client = client_for(&emu).ledger(ledger.clone()).build().unwrap();
+    let error = client
+        .job::<ImageToVideo>("no-such-job")
+        .unwrap()
+        .wait()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), happyhorse_http::ErrorKind::NotFound);
+    let entry = recorded(&ledger, "no-such-job", JobState::Gone).await;
+    assert!(!entry.is_unfinished(), "{entry:?}");
     emu.shutdown().await;
 }

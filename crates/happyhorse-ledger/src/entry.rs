@@ -67,11 +67,14 @@ pub enum JobState {
     Failed,
     /// Cancelled.
     Cancelled,
+    /// The service does not know the id (any more): expired, deleted, or never one of its
+    /// jobs (a mistyped id followed by `wait`). Nothing more can come of it.
+    Gone,
 }
 
 impl JobState {
     /// Every state, in the order of a job's life.
-    pub const ALL: [JobState; 9] = [
+    pub const ALL: [JobState; 10] = [
         JobState::Submitting,
         JobState::OutcomeUnknown,
         JobState::NotCreated,
@@ -81,6 +84,7 @@ impl JobState {
         JobState::Succeeded,
         JobState::Failed,
         JobState::Cancelled,
+        JobState::Gone,
     ];
 
     /// The state's name in the ledger, in `happyhorse jobs` and its `--state` filter.
@@ -95,6 +99,7 @@ impl JobState {
             JobState::Succeeded => "succeeded",
             JobState::Failed => "failed",
             JobState::Cancelled => "cancelled",
+            JobState::Gone => "gone",
         }
     }
 
@@ -107,7 +112,11 @@ impl JobState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            JobState::NotCreated | JobState::Succeeded | JobState::Failed | JobState::Cancelled
+            JobState::NotCreated
+                | JobState::Succeeded
+                | JobState::Failed
+                | JobState::Cancelled
+                | JobState::Gone
         )
     }
 
@@ -234,6 +243,15 @@ impl JobEntry {
                 _ => false,
             }
     }
+}
+
+/// What [`crate::Ledger::claim`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// No identical input was recorded: the intent now is, under this key.
+    Claimed(JobKey),
+    /// An identical input was recorded before (the most recent such job): nothing was written.
+    Taken(Box<JobEntry>),
 }
 
 /// Which jobs [`crate::Ledger::jobs`] lists.

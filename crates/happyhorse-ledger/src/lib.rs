@@ -57,7 +57,7 @@ use std::time::{Duration, SystemTime};
 use rusqlite::Connection;
 
 pub use digest::input_digest;
-pub use entry::{BatchRef, Filter, Intent, JobEntry, JobKey, JobState};
+pub use entry::{BatchRef, Claim, Filter, Intent, JobEntry, JobKey, JobState};
 pub use error::{Error, ErrorKind};
 pub use location::{FILE_NAME, LEDGER_ENV_VAR, Location};
 pub use writer::Receipt;
@@ -154,6 +154,14 @@ impl Ledger {
         })
     }
 
+    /// Records that the job, although it succeeded, has no file to save (its output held no
+    /// file URL): its output path is forgotten, so it no longer counts as unfinished.
+    pub fn nothing_to_save(&self, key: &JobKey) -> Receipt {
+        self.shared
+            .writer
+            .send(Change::NothingToSave { key: key.clone() })
+    }
+
     /// Records that the video was saved at `path`, `bytes` long.
     pub fn saved(&self, key: &JobKey, path: &Path, bytes: u64) -> Receipt {
         self.shared.writer.send(Change::Saved {
@@ -195,6 +203,78 @@ impl Ledger {
         Ok((key, Some(receipt)))
     }
 
+    /// Records `intent` unless an identical input (the same service, model and input digest,
+    /// recorded since `since`) is already recorded in a state that may have paid for it (any
+    /// but failed, cancelled and not created; `gone` too, since the service may have billed the
+    /// job before it forgot its id). The look and the record are one transaction, so
+    /// of several processes claiming one input at once exactly one gets it; the others get the
+    /// claimant's entry, whose submit may still be in flight (`submitting`, without an id yet).
+    /// An intent without a digest is always recorded. The intent is on disk when this returns.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use happyhorse_ledger::{Claim, Intent, Ledger};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let ledger = Ledger::open(dir.path().join("ledger.sqlite3"))?;
+    /// let intent = Intent::new("run", "m", "https://example.com").input_digest("sha256:1");
+    /// let Claim::Claimed(key) = ledger.claim(intent.clone(), SystemTime::UNIX_EPOCH)? else {
+    ///     unreachable!("the ledger is new")
+    /// };
+    /// // A second claim of the same input finds the first, still submitting:
+    /// let Claim::Taken(earlier) = ledger.claim(intent, SystemTime::UNIX_EPOCH)? else {
+    ///     unreachable!("claimed above")
+    /// };
+    /// assert_eq!(earlier.key, key);
+    /// assert!(earlier.request_id.is_none());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// When the ledger cannot be read or written (nothing is recorded then).
+    pub fn claim(&self, intent: Intent, since: SystemTime) -> Result<Claim, Error> {
+        let path = &self.shared.path;
+        let sqlite = |e: rusqlite::Error| Error::sqlite(path, &e);
+        let mut connection = self
+            .shared
+            .reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let transaction = connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        if let Some(digest) = &intent.input_digest {
+            let earlier =
+                query::identical(&transaction, &intent.base_url, &intent.model, digest, since)
+                    .map_err(sqlite)?
+                    .into_iter()
+                    .find(|entry| {
+                        !matches!(
+                            entry.state,
+                            JobState::Failed | JobState::Cancelled | JobState::NotCreated
+                        )
+                    });
+            if let Some(entry) = earlier {
+                return Ok(Claim::Taken(Box::new(entry)));
+            }
+        }
+        let key = JobKey::new();
+        writer::apply(
+            &transaction,
+            &Change::Insert {
+                key: key.clone(),
+                intent: Box::new(intent),
+                state: JobState::Submitting,
+                request_id: None,
+                at: SystemTime::now(),
+            },
+        )
+        .map_err(sqlite)?;
+        transaction.commit().map_err(sqlite)?;
+        Ok(Claim::Claimed(key))
+    }
+
     /// A receipt for every write sent so far.
     pub fn flush(&self) -> Receipt {
         self.shared.writer.flush()
@@ -214,6 +294,14 @@ impl Ledger {
     /// When the ledger cannot be read.
     pub fn job(&self, base_url: Option<&str>, request_id: &str) -> Result<Option<JobEntry>, Error> {
         self.read(|db| query::by_request_id(db, base_url, request_id))
+    }
+
+    /// The job the ledger knows as `key`.
+    ///
+    /// # Errors
+    /// When the ledger cannot be read.
+    pub fn entry(&self, key: &JobKey) -> Result<Option<JobEntry>, Error> {
+        self.read(|db| query::by_key(db, key))
     }
 
     /// The most recent job at `base_url` that following can still give something

@@ -92,6 +92,14 @@ pub(crate) fn by_request_id(
     Ok(select(db, &tail, args)?.into_iter().next())
 }
 
+pub(crate) fn by_key(db: &Connection, key: &JobKey) -> rusqlite::Result<Option<JobEntry>> {
+    Ok(
+        select(db, "WHERE key = ?", vec![Sql::Text(key.as_str().into())])?
+            .into_iter()
+            .next(),
+    )
+}
+
 pub(crate) fn last_unfinished(
     db: &Connection,
     base_url: &str,

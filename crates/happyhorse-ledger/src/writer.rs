@@ -37,6 +37,8 @@ pub(crate) enum Change {
     },
     /// Where the video is to go.
     Output { key: JobKey, path: PathBuf },
+    /// No file to save after all.
+    NothingToSave { key: JobKey },
     /// Where the video went.
     Saved {
         key: JobKey,
@@ -197,7 +199,7 @@ fn commit(connection: &mut Connection, changes: &[Change]) -> rusqlite::Result<(
     transaction.commit()
 }
 
-fn apply(db: &Connection, change: &Change) -> rusqlite::Result<()> {
+pub(crate) fn apply(db: &Connection, change: &Change) -> rusqlite::Result<()> {
     match change {
         Change::Insert {
             key,
@@ -265,8 +267,9 @@ fn apply(db: &Connection, change: &Change) -> rusqlite::Result<()> {
             let Some(current) = current.as_deref().and_then(JobState::parse) else {
                 return Ok(());
             };
-            // A final state stays: a late, out-of-order report cannot undo it.
-            if current.is_final() && !state.is_final() {
+            // A final state stays: a late, out-of-order report cannot undo it, and a job that
+            // ended is not "gone" because its id expired since.
+            if current.is_final() && (!state.is_final() || *state == JobState::Gone) {
                 return Ok(());
             }
             let at = to_millis(*at);
@@ -284,6 +287,10 @@ fn apply(db: &Connection, change: &Change) -> rusqlite::Result<()> {
         Change::Output { key, path } => db
             .prepare_cached("UPDATE jobs SET output_path = ?2 WHERE key = ?1")?
             .execute(params![key.as_str(), path.to_string_lossy()])
+            .map(drop),
+        Change::NothingToSave { key } => db
+            .prepare_cached("UPDATE jobs SET output_path = NULL WHERE key = ?1")?
+            .execute(params![key.as_str()])
             .map(drop),
         Change::Saved { key, path, bytes } => db
             .prepare_cached("UPDATE jobs SET saved_path = ?2, saved_bytes = ?3 WHERE key = ?1")?

@@ -233,3 +233,54 @@ async fn receipts_can_be_awaited_and_a_flush_covers_everything_before_it() {
     let entry = &ledger.jobs(&Filter::default()).unwrap()[0];
     assert_eq!(entry.state, JobState::Running);
 }
+
+#[test]
+fn a_success_with_nothing_to_save_is_not_unfinished() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger(dir.path());
+    let (older, receipt) = ledger.intent(intent().output("/v/older.mp4"));
+    receipt.wait().unwrap();
+    ledger.submitted(&older, "r-older").wait().unwrap();
+    let (key, receipt) = ledger.intent(intent().output("/v/h.mp4"));
+    receipt.wait().unwrap();
+    ledger.submitted(&key, "r-1").wait().unwrap();
+    ledger
+        .state(&key, JobState::Succeeded, None)
+        .wait()
+        .unwrap();
+    assert_eq!(ledger.last_unfinished(BASE).unwrap().unwrap().key, key);
+    // Its output held no file URL: there is nothing `wait --last` could still save.
+    ledger.nothing_to_save(&key).wait().unwrap();
+    let entry = ledger.job(Some(BASE), "r-1").unwrap().unwrap();
+    assert!(!entry.is_unfinished(), "{entry:?}");
+    assert_eq!(entry.output, None);
+    assert_eq!(ledger.last_unfinished(BASE).unwrap().unwrap().key, older);
+}
+
+#[test]
+fn a_job_the_service_no_longer_knows_is_gone_unless_it_had_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger(dir.path());
+    let (running, receipt) = ledger.intent(intent().output("/v/a.mp4"));
+    receipt.wait().unwrap();
+    ledger.submitted(&running, "r-1").wait().unwrap();
+    ledger.state(&running, JobState::Gone, None).wait().unwrap();
+    let entry = ledger.job(Some(BASE), "r-1").unwrap().unwrap();
+    assert_eq!(entry.state, JobState::Gone);
+    assert!(!entry.is_unfinished());
+    assert_eq!(ledger.last_unfinished(BASE).unwrap(), None);
+
+    // A job that succeeded stays succeeded when its id expires later.
+    let (done, receipt) = ledger.intent(intent());
+    receipt.wait().unwrap();
+    ledger.submitted(&done, "r-2").wait().unwrap();
+    ledger
+        .state(&done, JobState::Succeeded, None)
+        .wait()
+        .unwrap();
+    ledger.state(&done, JobState::Gone, None).wait().unwrap();
+    assert_eq!(
+        ledger.job(Some(BASE), "r-2").unwrap().unwrap().state,
+        JobState::Succeeded
+    );
+}

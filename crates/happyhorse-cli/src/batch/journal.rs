@@ -142,6 +142,15 @@ pub(crate) enum JournalError {
     },
 }
 
+/// Whether the journal at `path` holds nothing yet: missing, empty, or its header cut short
+/// (what a new batch starts with, and what a deleted or emptied journal looks like).
+pub(crate) fn is_blank(path: &Path) -> bool {
+    match std::fs::read(path) {
+        Ok(text) => !text.contains(&b'\n'),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
 /// An open journal: replayed, locked, and appending.
 pub(crate) struct Journal {
     writer: mpsc::UnboundedSender<Message>,

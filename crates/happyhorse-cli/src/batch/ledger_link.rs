@@ -105,6 +105,7 @@ impl LedgerLink {
         error: Option<&str>,
         cost: Option<f64>,
     ) {
+        let batch_state = state;
         let state = match state {
             BatchState::Succeeded
             | BatchState::SucceededWithoutFiles
@@ -121,6 +122,10 @@ impl LedgerLink {
         self.books.write(self.key(index), |ledger, key| {
             ledger.state(key, state, error)
         });
+        if batch_state == BatchState::SucceededWithoutFiles {
+            self.books
+                .write(self.key(index), |ledger, key| ledger.nothing_to_save(key));
+        }
         if let Some(usd) = cost {
             self.books
                 .write(self.key(index), |ledger, key| ledger.cost(key, usd));
@@ -128,8 +133,9 @@ impl LedgerLink {
     }
 
     pub(crate) fn saved(&self, index: usize, path: &Path, bytes: u64) {
+        let path = crate::books::absolute(path);
         self.books.write(self.key(index), |ledger, key| {
-            ledger.saved(key, path, bytes)
+            ledger.saved(key, &path, bytes)
         });
     }
 

@@ -11,7 +11,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use happyhorse_ledger::{JobEntry, JobState, input_digest};
-use happyhorse_types::image_to_video::SPEC;
 
 use super::jobs_file::{JobLine, JobsFile};
 use super::journal::{JournalError, Record, encode, header_line, salvage, sync_parent};
@@ -43,11 +42,108 @@ pub(crate) fn refusal(error: &JournalError, journal: &Path, books: &Books) -> Fa
     Failure::new(exit::CONFIG, format!("{error}.\n{advice}"))
 }
 
+/// The request ids the ledger holds for jobs whose journal stops at the intent (`known` has no
+/// id and no end): a kill can land after the ledger took a job's id and before the journal did.
+/// Keyed by the job's id; only the ledger's latest entry of the job (same input) counts, and
+/// not when it is cancelled or never created (an earlier attempt's end, not this submit's).
+pub(crate) fn ids_beyond_journal(
+    journal: &Path,
+    jobs: &JobsFile,
+    known: &HashMap<String, super::journal::Known>,
+    books: &Books,
+) -> HashMap<String, String> {
+    let cut_short: Vec<&JobLine> = jobs
+        .jobs
+        .iter()
+        .filter(|job| {
+            known.get(&job.id).is_some_and(|k| {
+                k.intent_at.is_some() && k.request_id.is_none() && k.ended.is_none()
+            })
+        })
+        .collect();
+    if cut_short.is_empty() {
+        return HashMap::new();
+    }
+    let Some(entries) = books.read(|ledger| ledger.batch_jobs(&journal_name(journal))) else {
+        return HashMap::new();
+    };
+    let mut ids = HashMap::new();
+    for job in cut_short {
+        let digest = input_digest(job.model, &jobs.submit_body(job));
+        let latest = entries.iter().rfind(|entry| {
+            entry.batch.as_ref().is_some_and(|b| b.job == job.id)
+                && entry.input_digest.as_deref() == Some(digest.as_str())
+        });
+        if let Some(entry) = latest
+            && let Some(id) = &entry.request_id
+            && !matches!(entry.state, JobState::Cancelled | JobState::NotCreated)
+        {
+            ids.insert(job.id.clone(), id.clone());
+        }
+    }
+    ids
+}
+
+/// How many of `jobs` (same job id, same input) the ledger holds as submitted for the journal at
+/// `journal`, and how many of those with a request id; `None` without a readable ledger.
+pub(crate) fn submitted_before(
+    journal: &Path,
+    jobs: &JobsFile,
+    books: &Books,
+) -> Option<(usize, usize)> {
+    let entries = books.read(|ledger| ledger.batch_jobs(&journal_name(journal)))?;
+    let mut digests: HashMap<&str, String> = HashMap::new();
+    let (mut submitted, mut with_id) = (0, 0);
+    for job in &jobs.jobs {
+        let ours = entries.iter().filter(|entry| {
+            entry.batch.as_ref().is_some_and(|b| b.job == job.id)
+                && entry.state != JobState::NotCreated
+                && entry.input_digest.as_deref()
+                    == Some(
+                        digests
+                            .entry(job.id.as_str())
+                            .or_insert_with(|| input_digest(job.model, &jobs.submit_body(job)))
+                            .as_str(),
+                    )
+        });
+        let ours: Vec<&JobEntry> = ours.collect();
+        if !ours.is_empty() {
+            submitted += 1;
+            with_id += usize::from(ours.iter().any(|e| e.request_id.is_some()));
+        }
+    }
+    Some((submitted, with_id))
+}
+
+/// The refusal of a missing or empty journal when the ledger knows jobs of this batch already
+/// submitted: starting over would submit them again.
+pub(crate) fn blank_refusal(
+    journal: &Path,
+    books: &Books,
+    (submitted, with_id): (usize, usize),
+) -> Failure {
+    Failure::new(
+        exit::CONFIG,
+        format!(
+            "{}: the journal is missing or empty, but the job ledger {} has {submitted} jobs of this batch \
+             already submitted ({with_id} with a request id); nothing was sent.\nTo go on without paying twice, \
+             add --rebuild-journal: the journal is rebuilt from the job ledger, so jobs already submitted are \
+             followed (their videos downloaded again if missing), not submitted again. (Another --journal or \
+             --out-dir would submit every job again.)",
+            journal.display(),
+            books
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+    )
+}
+
 /// What a rebuild did, for a note.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Rebuilt {
-    /// Where the old journal now is.
-    pub(crate) moved_to: PathBuf,
+    /// Where the old journal now is (`None`: there was none).
+    pub(crate) moved_to: Option<PathBuf>,
     /// Jobs matched in the ledger.
     pub(crate) from_ledger: usize,
     /// Jobs taken from the readable part of the old journal.
@@ -78,26 +174,42 @@ pub(crate) fn rebuild(path: &Path, jobs: &JobsFile, books: &Books) -> Result<Reb
             ),
         ));
     };
-    // Held locked through the move, so no other batch writes to it meanwhile.
-    let old = std::fs::OpenOptions::new()
+    // Held locked through the move, so no other batch writes to it meanwhile. (A journal that
+    // was deleted is rebuilt from the ledger alone.)
+    let old = match std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|e| failure("open the journal", e))?;
-    old.try_lock().map_err(|_| {
-        Failure::new(
-            exit::TEMPORARY,
-            format!(
-                "{}: another `happyhorse batch` is using this journal right now",
-                path.display()
-            ),
-        )
-    })?;
-    let text = std::fs::read(path).map_err(|e| failure("read the journal", e))?;
+    {
+        Ok(old) => Some(old),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(failure("open the journal", e)),
+    };
+    if let Some(old) = &old {
+        old.try_lock().map_err(|_| {
+            Failure::new(
+                exit::TEMPORARY,
+                format!(
+                    "{}: another `happyhorse batch` is using this journal right now",
+                    path.display()
+                ),
+            )
+        })?;
+    }
+    let text = match old {
+        Some(_) => std::fs::read(path).map_err(|e| failure("read the journal", e))?,
+        None => Vec::new(),
+    };
     let (lines, rebuilt) = plan(jobs, &entries, &text);
 
-    let moved_to = aside(path);
-    std::fs::rename(path, &moved_to).map_err(|e| failure("move the journal aside", e))?;
+    let moved_to = match old {
+        Some(_) => {
+            let moved_to = aside(path);
+            std::fs::rename(path, &moved_to).map_err(|e| failure("move the journal aside", e))?;
+            Some(moved_to)
+        }
+        None => None,
+    };
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -135,7 +247,8 @@ fn plan(jobs: &JobsFile, entries: &[JobEntry], old: &[u8]) -> (Vec<Record>, Rebu
             .get(job.id.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let digest = (!candidates.is_empty()).then(|| input_digest(&SPEC, &jobs.submit_body(job)));
+        let digest =
+            (!candidates.is_empty()).then(|| input_digest(job.model, &jobs.submit_body(job)));
         let matched = candidates
             .iter()
             .rev()
@@ -211,7 +324,8 @@ fn from_ledger(job: &JobLine, entry: &JobEntry) -> Vec<Record> {
                 });
             }
         }
-        JobState::Failed => records.push(ended(BatchState::Failed, Next::Nothing)),
+        // The service no longer knows the id: following it again can only fail as this did.
+        JobState::Failed | JobState::Gone => records.push(ended(BatchState::Failed, Next::Nothing)),
         JobState::Cancelled => records.push(ended(BatchState::Cancelled, Next::Nothing)),
         JobState::NotCreated => records.push(ended(BatchState::NotSent, Next::Resubmit)),
         // No id: the intent alone makes it `unknown`. With an id: followed.

@@ -23,6 +23,7 @@ use super::progress::Progress;
 use super::report::Row;
 use super::state::{BatchState, Next, UserNext};
 use crate::cli::BatchArgs;
+use crate::exit;
 use crate::interrupt::{Interrupts, say};
 use crate::output::{Output, terminal_safe};
 
@@ -38,6 +39,8 @@ pub(crate) struct Runner<'a> {
     options: BatchOptions,
     jobs: Arc<JobsFile>,
     link: LedgerLink,
+    /// Why stdout could not take an event, the first time it could not.
+    stdout_lost: std::sync::Mutex<Option<String>>,
     /// Every path the batch writes or reads: each job's video, the extra files named so far, the
     /// journal, the report and the jobs file. A job's extra files skip them (see `files.rs`).
     claimed: std::sync::Mutex<HashSet<PathBuf>>,
@@ -80,6 +83,7 @@ impl<'a> Runner<'a> {
             options,
             jobs,
             link,
+            stdout_lost: std::sync::Mutex::new(None),
             claimed: std::sync::Mutex::new(claimed),
         }
     }
@@ -110,12 +114,13 @@ impl<'a> Runner<'a> {
             async move {
                 let job = jobs.jobs[index].id.clone();
                 // Both durable before the submit is sent; the journal's failure stops the
-                // submit, the ledger's is only warned about.
-                let (journalled, ()) = tokio::join!(
-                    journal.append_durable(Record::Intent { job, at: now() }),
-                    link.intent(index, &jobs)
-                );
-                journalled
+                // submit, the ledger's is only warned about. The ledger first: a job the journal
+                // holds (a rerun reports it `unknown` when it has no id) is then one `happyhorse
+                // jobs` lists too, whenever the process is killed.
+                link.intent(index, &jobs).await;
+                journal
+                    .append_durable(Record::Intent { job, at: now() })
+                    .await
             }
         });
         // Bodies are built (and local images inlined) only as each job is admitted.
@@ -131,9 +136,12 @@ impl<'a> Runner<'a> {
                     BatchJob::SubmitTo(job.model, body)
                 }
             });
+        // Listening before the batch starts: `run_many` submits at once, on another thread, and
+        // a SIGTERM or SIGHUP with no one listening ends the process where it stands — between a
+        // job's intent and its submit, or with a submit in flight whose id it never learns.
+        let mut interrupts = Interrupts::install()?;
         let mut batch = self.client.run_many_any(batch_jobs, options);
         let canceller = batch.canceller();
-        let mut interrupts = Interrupts::install()?;
         // A weak handle: the hook lives as long as the signal task, the journal must not.
         let (journal, path) = (self.journal.handle().downgrade(), self.journal.path.clone());
         let books = self.link.books().clone();
@@ -160,10 +168,10 @@ impl<'a> Runner<'a> {
         while batch_open || pending_downloads > 0 {
             tokio::select! {
                 event = batch.next(), if batch_open => match event {
-                    Some(BatchEvent::Progress { index, event }) => self.on_progress(order[index], &event, &mut progress)?,
+                    Some(BatchEvent::Progress { index, event }) => self.on_progress(order[index], &event, &mut progress),
                     Some(BatchEvent::Finished(item)) => {
                         let index = order[item.index];
-                        let (row, files) = self.on_finished(index, item, &mut progress)?;
+                        let (row, files) = self.on_finished(index, item, &mut progress);
                         if !files.is_empty() {
                             pending_downloads += 1;
                             self.spawn_download(index, files, &downloads, saved_tx.clone());
@@ -176,7 +184,7 @@ impl<'a> Runner<'a> {
                 Some((index, saved)) = saved_rx.recv() => {
                     pending_downloads -= 1;
                     let row = rows.get_mut(&index).expect("a download belongs to a finished job");
-                    self.on_saved(index, row, saved, &mut progress)?;
+                    self.on_saved(index, row, saved, &mut progress);
                 }
                 () = interrupts.recv(), if interrupted.is_none() => {
                     interrupted = Some(interrupts.exit_code());
@@ -188,18 +196,30 @@ impl<'a> Runner<'a> {
                     )));
                 }
             }
+            // A reader of the events that went away (`| head`) is a stop, as SIGPIPE would be —
+            // but one that lets the submits in flight bring their ids home to the journal.
+            if interrupted.is_none()
+                && let Some(why) = self.stdout_lost()
+            {
+                interrupted = Some(exit::GENERIC);
+                canceller.cancel();
+                progress.suspend(|| say(&format!(
+                    "error: stdout cannot be written ({why}): stopping as after a signal: nothing new is submitted, \
+                     queued jobs are cancelled, running jobs go on at the service; rerun the same command to pick \
+                     them up (the report is in the output directory)"
+                )));
+            }
         }
         progress.finish();
+        // On disk while the signals are still ours: once `interrupts` is dropped, a signal ends
+        // the process at once, and records still queued would be lost (a job's id among them).
+        // A failure is reported by the caller's own flush.
         self.link.flush().await;
+        let _ = self.journal.flush().await;
         Ok((rows.into_values().collect(), interrupted))
     }
 
-    fn on_progress(
-        &self,
-        index: usize,
-        event: &Event,
-        progress: &mut Progress,
-    ) -> anyhow::Result<()> {
+    fn on_progress(&self, index: usize, event: &Event, progress: &mut Progress) {
         let job = &self.jobs.jobs[index].id;
         let line = match event {
             Event::Submitted { request_id } => {
@@ -238,10 +258,29 @@ impl<'a> Runner<'a> {
                 });
                 json!({"event": "unrecognised_status", "job": job, "status": status})
             }
-            _ => return Ok(()),
+            _ => return,
         };
-        self.output.json_line(&line)?;
-        Ok(())
+        self.emit(&line);
+    }
+
+    /// Prints an NDJSON event; a stdout that cannot take it is noted (the loop stops the batch),
+    /// never a reason to drop what the event was about.
+    fn emit(&self, line: &serde_json::Value) {
+        if let Err(error) = self.output.json_line(line) {
+            let mut lost = self
+                .stdout_lost
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            lost.get_or_insert_with(|| crate::read::io_reason(&error));
+        }
+    }
+
+    /// Why stdout could not be written, once it could not.
+    fn stdout_lost(&self) -> Option<String> {
+        self.stdout_lost
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Journals a job's end; returns its row and the files to download, if it succeeded.
@@ -250,7 +289,7 @@ impl<'a> Runner<'a> {
         index: usize,
         item: BatchItem<AnyModel>,
         progress: &mut Progress,
-    ) -> anyhow::Result<(Row, Vec<OutputFile>)> {
+    ) -> (Row, Vec<OutputFile>) {
         let job = &self.jobs.jobs[index];
         let (state, error, files) = match &item.result {
             Ok(result) if result.files.is_empty() => (
@@ -288,7 +327,7 @@ impl<'a> Runner<'a> {
         if let Some(error) = &error {
             line["error"] = json!(error);
         }
-        self.output.json_line(&line)?;
+        self.emit(&line);
         if files.is_empty() {
             progress.finished(index, state.as_str());
         }
@@ -308,7 +347,7 @@ impl<'a> Runner<'a> {
             error,
             next: row_next,
         };
-        Ok((row, files))
+        (row, files)
     }
 
     /// Downloads every file of a job: the first to the job's `output` name (journaled, and checked
@@ -358,7 +397,7 @@ impl<'a> Runner<'a> {
         row: &mut Row,
         saved: Result<(PathBuf, u64), String>,
         progress: &mut Progress,
-    ) -> anyhow::Result<()> {
+    ) {
         match saved {
             Ok((path, bytes)) => {
                 let name = path
@@ -371,7 +410,7 @@ impl<'a> Runner<'a> {
                     bytes,
                 });
                 self.link.saved(index, &path, bytes);
-                self.output.json_line(&json!({"event": "saved", "job": row.id, "path": path.display().to_string(), "bytes": bytes}))?;
+                self.emit(&json!({"event": "saved", "job": row.id, "path": path.display().to_string(), "bytes": bytes}));
                 row.output = Some(path.display().to_string());
                 progress.finished(index, "succeeded");
             }
@@ -380,16 +419,13 @@ impl<'a> Runner<'a> {
                     job: row.id.clone(),
                     error: error.clone(),
                 });
-                self.output.json_line(
-                    &json!({"event": "download_failed", "job": row.id, "error": error}),
-                )?;
+                self.emit(&json!({"event": "download_failed", "job": row.id, "error": error}));
                 row.state = BatchState::DownloadFailed;
                 row.next = UserNext::Rerun;
                 row.error = Some(error);
                 progress.finished(index, "download_failed");
             }
         }
-        Ok(())
     }
 }
 

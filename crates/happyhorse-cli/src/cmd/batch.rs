@@ -2,6 +2,7 @@
 //! first; the journal decides what each job needs; `Client::run_many_json` runs them; videos are
 //! downloaded as their jobs succeed; the end is a summary, a report and an exit code.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use serde_json::json;
 
 use crate::batch::files::BatchFiles;
 use crate::batch::jobs_file::{JobLine, JobsFile};
-use crate::batch::journal::{Journal, JournalError, Known};
+use crate::batch::journal::{self, Journal, JournalError, Known};
 use crate::batch::ledger_link::LedgerLink;
 use crate::batch::plan::{Action, decide};
 use crate::batch::recover;
@@ -61,35 +62,42 @@ pub(crate) async fn run(
         &journal_path,
         &args.out_dir.join(REPORT_NAME),
     )?;
-    let journal_failure = |e: JournalError| {
-        let code = if matches!(e, JournalError::Locked { .. }) {
-            exit::TEMPORARY
-        } else {
-            exit::CONFIG
-        };
-        Failure::new(code, e.to_string())
-    };
-    let (journal, known) = match Journal::open(&journal_path, &jobs) {
-        Ok(opened) => opened,
-        Err(error) if error.is_damaged() => {
-            let books = Books::open(global);
-            if !args.rebuild_journal {
-                return Err(recover::refusal(&error, &journal_path, &books).into());
-            }
-            let rebuilt = recover::rebuild(&journal_path, &jobs, &books)?;
-            output.note(&format!(
-                "journal rebuilt: {} jobs from the job ledger, {} from the old journal's readable lines, {} unknown \
-                 (a job may exist: not submitted again); the old journal is kept at {}",
-                rebuilt.from_ledger,
-                rebuilt.from_journal,
-                rebuilt.unknown,
-                rebuilt.moved_to.display()
-            ));
-            Journal::open(&journal_path, &jobs).map_err(journal_failure)?
+    // A journal that is missing or empty where the ledger knows jobs of this batch was deleted
+    // or emptied: starting over would pay for them again.
+    let mut opened_books = None;
+    let blank = match journal::is_blank(&journal_path) {
+        true => {
+            let books = opened_books.insert(Books::open(global));
+            recover::submitted_before(&journal_path, &jobs, books).filter(|(n, _)| *n > 0)
         }
-        Err(error) => return Err(journal_failure(error).into()),
+        false => None,
+    };
+    let (journal, mut known) = match (blank, opened_books.as_ref()) {
+        (Some(known), Some(books)) if !args.rebuild_journal => {
+            return Err(recover::blank_refusal(&journal_path, books, known).into());
+        }
+        (Some(_), Some(books)) => rebuild_journal(&journal_path, &jobs, books, output)?,
+        _ => match Journal::open(&journal_path, &jobs) {
+            Ok(opened) => opened,
+            Err(error) if error.is_damaged() => {
+                let books = opened_books.get_or_insert_with(|| Books::open(global));
+                if !args.rebuild_journal {
+                    return Err(recover::refusal(&error, &journal_path, books).into());
+                }
+                rebuild_journal(&journal_path, &jobs, books, output)?
+            }
+            Err(error) => return Err(journal_failure(error).into()),
+        },
     };
     files.check_foreign_outputs(&jobs, &known, args.force)?;
+    adopt_ids_beyond_journal(
+        &journal,
+        &jobs,
+        &mut known,
+        &mut opened_books,
+        global,
+        output,
+    );
     if journal.dropped_torn_tail {
         output.note("note: the journal's last record was cut short by a crash; it was dropped (it was never acted on)");
     }
@@ -126,7 +134,10 @@ pub(crate) async fn run(
             session.close().await;
             return Err(refused);
         }
-        let books = Books::open(global).unless(session.is_emulator());
+        let books = opened_books
+            .take()
+            .unwrap_or_else(|| Books::open(global))
+            .unless(session.is_emulator());
         let link = LedgerLink::new(
             books,
             session.client.base_url(),
@@ -153,6 +164,70 @@ pub(crate) async fn run(
         .await
         .map_err(|e| Failure::new(exit::DOWNLOAD, e))?;
     finish(rows, &jobs, &journal.path, args, output, interrupted)
+}
+
+/// Jobs whose journal stops at the intent but whose id the ledger took (a kill between the two
+/// writes) are followed by that id, never reported `unknown` or submitted again; the journal
+/// learns the id too.
+fn adopt_ids_beyond_journal(
+    journal: &Journal,
+    jobs: &JobsFile,
+    known: &mut HashMap<String, Known>,
+    opened_books: &mut Option<Books>,
+    global: &GlobalArgs,
+    output: Output,
+) {
+    let cut_short = known
+        .values()
+        .any(|k| k.intent_at.is_some() && k.request_id.is_none() && k.ended.is_none());
+    if !cut_short {
+        return;
+    }
+    let books = opened_books.get_or_insert_with(|| Books::open(global));
+    for (job, request_id) in recover::ids_beyond_journal(&journal.path, jobs, known, books) {
+        output.note(&format!(
+            "{job}: the journal lost its id, the job ledger has it ({request_id}): following that job"
+        ));
+        journal.append(&journal::Record::Submitted {
+            job: job.clone(),
+            request_id: request_id.clone(),
+        });
+        if let Some(known) = known.get_mut(&job) {
+            known.request_id = Some(request_id);
+        }
+    }
+}
+
+/// Why a journal cannot be used, as a failure: locked is temporary, anything else is for the
+/// user to sort out.
+fn journal_failure(error: JournalError) -> Failure {
+    let code = if matches!(error, JournalError::Locked { .. }) {
+        exit::TEMPORARY
+    } else {
+        exit::CONFIG
+    };
+    Failure::new(code, error.to_string())
+}
+
+/// `--rebuild-journal`: the journal rebuilt from the ledger (and what is readable of the old
+/// one), then opened.
+fn rebuild_journal(
+    path: &Path,
+    jobs: &JobsFile,
+    books: &Books,
+    output: Output,
+) -> anyhow::Result<(Journal, HashMap<String, Known>)> {
+    let rebuilt = recover::rebuild(path, jobs, books)?;
+    let kept = rebuilt.moved_to.as_ref().map_or_else(
+        || "there was no old journal".to_owned(),
+        |old| format!("the old journal is kept at {}", old.display()),
+    );
+    output.note(&format!(
+        "journal rebuilt: {} jobs from the job ledger, {} from the old journal's readable lines, {} unknown \
+         (a job may exist: not submitted again); {kept}",
+        rebuilt.from_ledger, rebuilt.from_journal, rebuilt.unknown,
+    ));
+    Ok(Journal::open(path, jobs).map_err(journal_failure)?)
 }
 
 /// Shows what the jobs about to be submitted are estimated to cost (jobs followed are paid for
@@ -287,7 +362,11 @@ fn finish(
         )
     })?;
     let code = report::exit_code(&rows, interrupted);
-    output.json_line(&report)?;
+    let printed = output.json_line(&report);
+    // A stopped batch (a signal, a lost stdout) ends with its own code, printed or not.
+    if interrupted.is_none() {
+        printed?;
+    }
     if !output.json {
         let summary = report::summary(&rows, 50);
         let paint = if code == exit::OK {

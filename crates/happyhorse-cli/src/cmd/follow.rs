@@ -13,6 +13,7 @@ use crate::exit::{self, Failure};
 use crate::exit_http;
 use crate::files;
 use crate::interrupt::Interrupts;
+use crate::paths::{self, Existing};
 use crate::recorder::Recorder;
 use crate::report::Reporter;
 use crate::service::Session;
@@ -97,7 +98,9 @@ pub(super) async fn follow(
     let output = result.output_json().clone();
     let urls: Vec<String> = result.urls().map(str::to_owned).collect();
     if urls.is_empty() {
-        // Paid and over: say exactly that, show what came instead, and do not suggest waiting.
+        // Paid and over: say exactly that, show what came instead, and do not suggest waiting
+        // (nor let `wait --last` pick it up again).
+        recorder.nothing_to_save();
         let message = format!(
             "job {request_id} succeeded, but its output holds no file URL; nothing to download"
         );
@@ -118,8 +121,22 @@ pub(super) async fn follow(
     if let Some(first) = paths.first() {
         recorder.output(first);
     }
+    // Names made of the request id (no `-o`, or `-o DIR`) can only be this job's own files.
+    let named_by_user = download
+        .output
+        .as_deref()
+        .is_some_and(|output| !files::is_directory(output));
+    let existing = if download.force || !named_by_user {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
     let mut saved: Vec<(PathBuf, u64)> = Vec::new();
     for (url, path) in urls.iter().zip(&paths) {
+        if let Err(why) = paths::still_free(path, existing) {
+            let failure = Failure::new(exit::DOWNLOAD, why).with_request_id(&request_id);
+            return Err(not_saved(failure, resume.as_deref(), &saved).into());
+        }
         // A Ctrl-C stops the download (its partial file stays, and resumes) and says how to
         // fetch the rest: the job itself is over and paid for.
         let saving = tokio::select! {
@@ -145,20 +162,7 @@ pub(super) async fn follow(
                     ErrorKind::Timeout => exit::TEMPORARY,
                     _ => exit::DOWNLOAD,
                 };
-                let done: Vec<String> =
-                    saved.iter().map(|(p, _)| p.display().to_string()).collect();
-                if !done.is_empty() {
-                    failure.message =
-                        format!("{} (already saved: {})", failure.message, done.join(", "));
-                }
-                if let Some(resume) = &resume {
-                    failure.message = format!(
-                        "{} — the job succeeded; download its files again with: {resume}",
-                        failure.message
-                    );
-                    failure.extra().resume = Some(resume.clone());
-                }
-                return Err(failure.into());
+                return Err(not_saved(failure, resume.as_deref(), &saved).into());
             }
         }
     }
@@ -170,6 +174,23 @@ pub(super) async fn follow(
     let lines: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
     reporter.output().result(&lines.join("\n"))?;
     Ok(exit::OK)
+}
+
+/// A succeeded job whose files could not all be saved (exit 74, or 75 when out of time, as
+/// `failure` says): what was saved, and how to download them again.
+fn not_saved(mut failure: Failure, resume: Option<&str>, saved: &[(PathBuf, u64)]) -> Failure {
+    let done: Vec<String> = saved.iter().map(|(p, _)| p.display().to_string()).collect();
+    if !done.is_empty() {
+        failure.message = format!("{} (already saved: {})", failure.message, done.join(", "));
+    }
+    if let Some(resume) = resume {
+        failure.message = format!(
+            "{} — the job succeeded; download its files again with: {resume}",
+            failure.message
+        );
+        failure.extra().resume = Some(resume.to_owned());
+    }
+    failure
 }
 
 /// With `--emulator`, says (to people and in `--json`) that the video is the emulator's offline

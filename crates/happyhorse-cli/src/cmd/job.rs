@@ -52,47 +52,65 @@ pub(super) async fn run(global: &GlobalArgs, args: &RunArgs, output: Output) -> 
     let digest = recorder::digest(spec, &body);
     let mut reporter = Reporter::new(output);
     let outcome = async {
-        let (handle, interrupted, recorder) =
-            match ledgered::run_plan(&books, spec, &base_url, &digest, args.once, output)? {
-                RunPlan::Follow(entry) => {
-                    let id = entry.request_id.clone().unwrap_or_default();
-                    let handle = session
-                        .client
-                        .job_any(&id)
-                        .map_err(|e| exit_http::failure(&e, Some(&id)))?;
-                    reporter.resumed(handle.request_id());
-                    let recorder =
-                        Recorder::adopt(books.clone(), "run", spec, &base_url, &id, None);
-                    (handle, false, recorder)
+        // The estimate comes before the intent, so a refusal by --max-cost leaves nothing in the
+        // ledger; with --once the claim comes first, since following an earlier job pays nothing.
+        if !args.once {
+            estimate(&session, spec, &body, &mut reporter, args.max_cost).await?;
+        }
+        let intent = recorder::intent("run", spec, &base_url, &digest, destination.as_deref());
+        let plan =
+            ledgered::run_plan(&books, spec, intent, args.once, &mut interrupts, output).await?;
+        let (handle, interrupted, recorder) = match plan {
+            RunPlan::Follow(entry) => {
+                let id = entry.request_id.clone().unwrap_or_default();
+                let handle = session
+                    .client
+                    .job_any(&id)
+                    .map_err(|e| exit_http::failure(&e, Some(&id)))?;
+                reporter.resumed(handle.request_id());
+                let recorder = Recorder::adopt(books.clone(), "run", spec, &base_url, &id, None);
+                (handle, false, recorder)
+            }
+            RunPlan::Submit(recorder) => {
+                if args.once {
+                    let estimated =
+                        estimate(&session, spec, &body, &mut reporter, args.max_cost).await;
+                    if let Err(refusal) = estimated {
+                        recorder
+                            .not_sent("refused before the submit: over --max-cost")
+                            .await;
+                        return Err(refusal.into());
+                    }
                 }
-                RunPlan::Submit => {
-                    let quote = Quote::of(&session.client, [(spec, &body)]).await;
-                    reporter.estimate(&quote);
-                    quote.check(args.max_cost)?;
-                    let recorder = Recorder::intent(
-                        books.clone(),
-                        "run",
-                        spec,
-                        &base_url,
-                        &digest,
-                        destination.as_deref(),
-                    )
-                    .await;
-                    let (handle, interrupted) = submit(
-                        &session,
-                        spec,
-                        &body,
-                        &mut reporter,
-                        &mut interrupts,
-                        &recorder,
-                    )
-                    .await?;
-                    (handle, interrupted, recorder)
-                }
-            };
+                let (handle, interrupted) = submit(
+                    &session,
+                    spec,
+                    &body,
+                    &mut reporter,
+                    &mut interrupts,
+                    &recorder,
+                )
+                .await?;
+                (handle, interrupted, recorder)
+            }
+        };
         if args.no_wait {
-            reporter.output().result(handle.request_id())?;
-            return Ok(exit::OK);
+            // As `submit`: the id must reach stdout (with --json, in the `submitted` event).
+            let id = handle.request_id();
+            let printed = if crate::stdio::stdout_discards() {
+                Err("stdout is closed or /dev/null".to_owned())
+            } else if let Some(why) = reporter.stdout_lost() {
+                Err(why)
+            } else {
+                reporter
+                    .output()
+                    .result(id)
+                    .map_err(|e| crate::read::io_reason(&e))
+            };
+            return match printed {
+                Ok(()) => Ok(exit::OK),
+                Err(why) => Err(id_not_written(&session, id, &why)),
+            };
         }
         follow(
             &session,
@@ -134,12 +152,15 @@ pub(super) async fn submit_command(
     let base_url = session.client.base_url();
     let digest = recorder::digest(spec, &body);
     let outcome = async {
-        ledgered::run_plan(&books, spec, &base_url, &digest, false, output)?;
         let quote = Quote::of(&session.client, [(spec, &body)]).await;
         output.note(&quote.line());
         quote.check(args.max_cost)?;
-        let recorder =
-            Recorder::intent(books.clone(), "submit", spec, &base_url, &digest, None).await;
+        let intent = recorder::intent("submit", spec, &base_url, &digest, None);
+        let RunPlan::Submit(recorder) =
+            ledgered::run_plan(&books, spec, intent, false, &mut interrupts, output).await?
+        else {
+            unreachable!("only --once follows an earlier job")
+        };
         let (handle, interrupted) = submit_past_ctrl_c(
             &session,
             spec,
@@ -158,18 +179,7 @@ pub(super) async fn submit_command(
                 .and_then(|()| output.result(id))
         };
         if let Err(error) = printed {
-            return Err(Failure::new(
-                exit::GENERIC,
-                format!(
-                    "job {id} was created, but its id could not be written to stdout ({}); it is in the job \
-                     ledger (`happyhorse jobs`): follow it with {}, or cancel it with {}",
-                    crate::read::io_reason(&error),
-                    session.command(&["wait", id]),
-                    session.command(&["cancel", id])
-                ),
-            )
-            .with_request_id(id)
-            .into());
+            return Err(id_not_written(&session, id, &crate::read::io_reason(&error)));
         }
         if interrupted {
             let message = format!(
@@ -186,6 +196,21 @@ pub(super) async fn submit_command(
     books.flush().await;
     session.close().await;
     outcome
+}
+
+/// A job was created but stdout could not take its id (`why`): exit 1, the id on stderr.
+fn id_not_written(session: &service::Session, id: &str, why: &str) -> anyhow::Error {
+    Failure::new(
+        exit::GENERIC,
+        format!(
+            "job {id} was created, but its id could not be written to stdout ({why}); it is in the job \
+             ledger (`happyhorse jobs`): follow it with {}, or cancel it with {}",
+            session.command(&["wait", id]),
+            session.command(&["cancel", id])
+        ),
+    )
+    .with_request_id(id)
+    .into()
 }
 
 /// `happyhorse wait [ID | --last]`.
@@ -434,6 +459,13 @@ async fn submit_past_ctrl_c(
     recorder: &Recorder,
 ) -> anyhow::Result<(JobHandle<AnyModel>, bool)> {
     if interrupts.pending() {
+        // Its intent is recorded: say it paid nothing, or the ledger would call it unknown.
+        recorder
+            .not_sent(&format!(
+                "interrupted ({}) before the submit was sent",
+                interrupts.name()
+            ))
+            .await;
         return Err(Failure::new(
             interrupts.exit_code(),
             format!(
@@ -489,8 +521,7 @@ async fn submit_past_ctrl_c(
         }
     };
     let id = handle.request_id();
-    // In the ledger before anything prints it.
-    recorder.submitted(id).await;
+    // A second signal from now on names the id, even while the ledger is slow to take it.
     interrupts.note_on_forced_exit(if session.is_emulator() {
         format!("job {id} stops with the in-process emulator")
     } else {
@@ -499,6 +530,12 @@ async fn submit_past_ctrl_c(
             session.command(&["cancel", id])
         )
     });
+    tracing::debug!(
+        request_id = id,
+        "recording the request id in the job ledger"
+    );
+    // In the ledger before anything prints it.
+    recorder.submitted(id).await;
     Ok((handle, interrupted))
 }
 
@@ -523,4 +560,17 @@ async fn submit(
     .await?;
     reporter.submitted(handle.request_id(), spec.id);
     Ok((handle, interrupted))
+}
+
+/// Shows the estimated cost and refuses it when over `max_cost` (nothing is submitted then).
+async fn estimate(
+    session: &Session,
+    spec: &'static ModelSpec,
+    body: &Value,
+    reporter: &mut Reporter,
+    max_cost: Option<f64>,
+) -> Result<(), Failure> {
+    let quote = Quote::of(&session.client, [(spec, body)]).await;
+    reporter.estimate(&quote);
+    quote.check(max_cost)
 }

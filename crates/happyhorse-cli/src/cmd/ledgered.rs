@@ -1,80 +1,173 @@
 //! What the ledger decides for `run` and `wait` before anything is sent: whether `run --once`
-//! follows an identical earlier job instead of paying again (and the note without `--once`),
-//! and which job `wait` follows and where its video goes.
+//! follows an identical earlier job instead of paying again — or waits for another process's
+//! identical submit in flight — (and the note without `--once`), and which job `wait` follows
+//! and where its video goes.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use happyhorse_ledger::{JobEntry, JobState};
+use happyhorse_ledger::{Claim, Intent, JobEntry, JobState};
 use happyhorse_types::ModelSpec;
 
 use crate::books::Books;
 use crate::cli::{DownloadArgs, WaitArgs};
 use crate::exit::{self, Failure};
+use crate::interrupt::Interrupts;
 use crate::output::Output;
 use crate::paths::{self, Existing};
-use crate::recorder::{Earlier, IDENTICAL_NOTE_WINDOW, earlier};
+use crate::recorder::{Earlier, IDENTICAL_NOTE_WINDOW, Recorder, earlier};
 
-/// What `run` does with its input.
+/// How long `run --once` waits for an identical submit that another happyhorse has in flight to
+/// get its id: longer than a submit takes (its 30 s request timeout, a few connection
+/// retries), and an intent older than this is not waited for (its process is gone).
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(120);
+/// How often the ledger is read meanwhile.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(200);
+
+/// What `run` (or `submit`) does with its input.
 pub(super) enum RunPlan {
-    /// Submit it.
-    Submit,
+    /// Submit it; its intent is recorded.
+    Submit(Recorder),
     /// `--once`: follow the earlier job with this id.
     Follow(Box<JobEntry>),
 }
 
-/// Looks for an identical input: with `once`, an earlier job to follow (or a refusal when its
-/// submit's outcome is unknown); without, a one-line note when one was submitted within 24 h.
-pub(super) fn run_plan(
+/// Records the intent to submit, or with `once` follows an identical input recorded before
+/// instead: looked for and recorded in one ledger transaction, so of two `run --once` started
+/// together only one pays, and the other waits for its id and follows the same job. Without
+/// `once`, a one-line note names an identical input submitted within 24 h.
+pub(super) async fn run_plan(
     books: &Books,
     spec: &ModelSpec,
-    base_url: &str,
-    digest: &str,
+    intent: Intent,
     once: bool,
+    interrupts: &mut Interrupts,
     output: Output,
 ) -> Result<RunPlan, Failure> {
-    let since = if once {
-        SystemTime::UNIX_EPOCH
-    } else {
-        SystemTime::now() - IDENTICAL_NOTE_WINDOW
-    };
-    match (earlier(books, spec, base_url, digest, since), once) {
-        (Earlier::Job(entry), true) => {
-            output.note(&format!(
-                "--once: an identical input was submitted {} ago as {}; following it instead of submitting again",
-                ago(&entry),
-                entry.request_id.as_deref().unwrap_or("?"),
-            ));
-            Ok(RunPlan::Follow(Box::new(entry)))
-        }
-        (Earlier::Unknown(entry), true) => Err(Failure::new(
-            exit::SUBMIT_OUTCOME_UNKNOWN,
-            format!(
-                "--once: an identical input was submitted {} ago (ledger key {}) but its answer never came: a job \
-                 may exist and be billed without its id being known. Nothing was sent; check the account's \
-                 requests, and run without --once to submit it anyway",
-                ago(&entry),
-                entry.key.short()
-            ),
-        )),
-        (Earlier::Job(entry), false) => {
-            output.note(&format!(
-                "note: an identical input was submitted {} ago as {} ({}); --once would follow it instead of paying again",
-                ago(&entry),
-                entry.request_id.as_deref().unwrap_or("?"),
-                entry.state
-            ));
-            Ok(RunPlan::Submit)
-        }
-        (Earlier::Unknown(entry), false) => {
-            output.note(&format!(
-                "note: an identical input was submitted {} ago and its outcome is unknown (see `happyhorse jobs`)",
-                ago(&entry)
-            ));
-            Ok(RunPlan::Submit)
-        }
-        (Earlier::Nothing, _) => Ok(RunPlan::Submit),
+    if once {
+        return once_plan(books, intent, interrupts, output).await;
     }
+    let (base_url, digest) = (&intent.base_url, intent.input_digest.as_deref());
+    let since = SystemTime::now() - IDENTICAL_NOTE_WINDOW;
+    match earlier(books, spec, base_url, digest.unwrap_or_default(), since) {
+        Earlier::Job(entry) => output.note(&format!(
+            "note: an identical input was submitted {} ago as {} ({}); --once would follow it instead of paying again",
+            ago(&entry),
+            entry.request_id.as_deref().unwrap_or("?"),
+            entry.state
+        )),
+        Earlier::Unknown(entry) => output.note(&format!(
+            "note: an identical input was submitted {} ago and its outcome is unknown (see `happyhorse jobs`)",
+            ago(&entry)
+        )),
+        Earlier::Nothing => {}
+    }
+    Ok(RunPlan::Submit(
+        Recorder::record(books.clone(), intent).await,
+    ))
+}
+
+/// `--once`: claims the input in the ledger, or follows the identical job that has it —
+/// waiting, when its submit is in flight in another process, for its id.
+async fn once_plan(
+    books: &Books,
+    intent: Intent,
+    interrupts: &mut Interrupts,
+    output: Output,
+) -> Result<RunPlan, Failure> {
+    let mut deadline = None;
+    loop {
+        let entry = match books.claim(intent.clone(), SystemTime::UNIX_EPOCH) {
+            Some(Claim::Claimed(key)) => {
+                return Ok(RunPlan::Submit(Recorder::claimed(books.clone(), key)));
+            }
+            // No ledger (or it failed, warned): nothing to follow, the intent as best it can be.
+            None => {
+                return Ok(RunPlan::Submit(
+                    Recorder::record(books.clone(), intent).await,
+                ));
+            }
+            Some(Claim::Taken(entry)) => entry,
+        };
+        if let (Some(id), JobState::Gone) = (&entry.request_id, entry.state) {
+            return Err(gone_refusal(&entry, id));
+        }
+        if let Some(id) = &entry.request_id {
+            output.note(&format!(
+                "--once: an identical input was submitted {} ago as {id}; following it instead of submitting again",
+                ago(&entry),
+            ));
+            return Ok(RunPlan::Follow(entry));
+        }
+        let in_flight = entry.state == JobState::Submitting
+            && SystemTime::now()
+                .duration_since(entry.created_at)
+                .unwrap_or(Duration::ZERO)
+                < IN_FLIGHT_WAIT;
+        let deadline = *deadline.get_or_insert_with(|| {
+            if in_flight {
+                output.note(&format!(
+                    "--once: another happyhorse is submitting an identical input right now (ledger key {}); \
+                     waiting for its id to follow that job instead of paying again",
+                    entry.key.short()
+                ));
+            }
+            tokio::time::Instant::now() + IN_FLIGHT_WAIT
+        });
+        if !in_flight || tokio::time::Instant::now() >= deadline {
+            return Err(unknown_refusal(&entry));
+        }
+        // Until its submit has an answer; then claim again (it may have created nothing).
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(IN_FLIGHT_POLL) => {}
+                () = interrupts.recv() => return Err(Failure::new(
+                    interrupts.exit_code(),
+                    format!(
+                        "interrupted ({}) while waiting for another happyhorse's identical submit: nothing was sent",
+                        interrupts.name()
+                    ),
+                )),
+            }
+            let now = books.read(|ledger| ledger.entry(&entry.key)).flatten();
+            let settled = now
+                .as_ref()
+                .is_none_or(|e| e.request_id.is_some() || e.state != JobState::Submitting);
+            if settled || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+    }
+}
+
+/// `--once` found an identical job the service no longer knows: it cannot be followed, and it
+/// may have been billed (a transient 404 right after a submit, or an id that expired before
+/// its video was saved), so paying again is left to the user's explicit choice.
+fn gone_refusal(entry: &JobEntry, id: &str) -> Failure {
+    Failure::new(
+        exit::NOT_FOUND,
+        format!(
+            "--once: an identical input was submitted {} ago as {id}, but the service no longer knows that id \
+             (expired or deleted): it cannot be followed, and it may have been billed. Nothing was sent. \
+             Running without --once submits this input again",
+            ago(entry),
+        ),
+    )
+}
+
+/// `--once` found an identical submit whose answer never reached the ledger.
+fn unknown_refusal(entry: &JobEntry) -> Failure {
+    Failure::new(
+        exit::SUBMIT_OUTCOME_UNKNOWN,
+        format!(
+            "--once: an identical input was submitted {} ago (ledger key {}) but its id never reached the job \
+             ledger: a job may exist and be billed without its id being known. Nothing was sent. Look for it in \
+             the account's requests on RunComfy: if it is there, follow it with happyhorse wait REQUEST_ID; only \
+             if it is not, running without --once submits this input again",
+            ago(entry),
+            entry.key.short()
+        ),
+    )
 }
 
 /// The job `wait` follows: the id given, else (or with `--last`) the most recent unfinished
@@ -150,6 +243,8 @@ pub(super) fn wait_download(
                 Existing::Refuse
             };
             paths::destination(path, existing)?;
+            // Checked again before the download: its own video may be replaced then too.
+            download.force |= ours;
         }
         None => {
             paths::output_dir(&PathBuf::from("."))?;

@@ -130,3 +130,22 @@ fn is_uuid_at(chars: &[char], i: usize) -> bool {
         }
     })
 }
+
+/// `happyhorse --base-url BASE ARGS…` with a test token as a child process in `dir` (its state
+/// isolated there), stdout and stderr piped: for tests that signal it or read it as it runs.
+pub(crate) fn spawn_against(base: &str, dir: &Path, args: &[&str]) -> std::process::Child {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("happyhorse"));
+    isolate_state(&mut command, dir);
+    command
+        .env_remove("RUNCOMFY_BASE_URL")
+        .env("RUNCOMFY_API_TOKEN", "test-token")
+        .env("NO_COLOR", "1")
+        .args(["--base-url", base])
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}

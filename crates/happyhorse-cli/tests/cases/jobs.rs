@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use happyhorse_emulator::{
@@ -11,7 +11,7 @@ use happyhorse_emulator::{
 };
 use serde_json::Value;
 
-use crate::cases::common::{happyhorse, horse_png, isolate_state, redact, redact_ids_and_times};
+use crate::cases::common::{happyhorse, horse_png, redact, redact_ids_and_times, spawn_against};
 
 pub(super) struct Emu {
     runtime: tokio::runtime::Runtime,
@@ -61,20 +61,7 @@ impl Emu {
 
     /// The same, as a child process with piped stdout (for Ctrl-C tests).
     pub(super) fn spawn(&self, dir: &Path, args: &[&str]) -> Child {
-        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("happyhorse"));
-        isolate_state(&mut command, dir);
-        command
-            .env_remove("RUNCOMFY_BASE_URL")
-            .env("RUNCOMFY_API_TOKEN", "test-token")
-            .env("NO_COLOR", "1")
-            .args(["--base-url", self.emulator().base_url()])
-            .args(args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        spawn_against(self.emulator().base_url(), dir, args)
     }
 }
 

@@ -150,3 +150,104 @@ fn without_the_ledger_there_is_no_rebuild_and_the_refusal_says_why() {
     assert_eq!(std::fs::read(journal_of(dir.path())).unwrap(), b"garbage\n");
     assert_eq!(emu.emulator().stats().requests_total, 0);
 }
+
+#[test]
+fn an_emptied_or_deleted_journal_is_refused_while_the_ledger_knows_its_jobs() {
+    let emu = Emu::start(Emulator::builder().time_scale(1000.0));
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bodies) = jobs_file(dir.path(), "blank", 3);
+    let video = served_video();
+    assert_eq!(batch(&emu, dir.path(), &[]).status.code(), Some(0));
+    let paid = emu.emulator().stats().submissions_total;
+    assert_eq!(paid, 3);
+
+    // Emptied (a crash of the file system, `> journal`), the videos gone too.
+    std::fs::write(journal_of(dir.path()), b"").unwrap();
+    for i in 0..3 {
+        std::fs::remove_file(dir.path().join(format!("out/job-{i:03}.mp4"))).unwrap();
+    }
+    let refused = batch(&emu, dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(78), "{stderr}");
+    assert!(
+        stderr.contains("the journal is missing or empty")
+            && stderr.contains("3 jobs of this batch already submitted (3 with a request id)")
+            && stderr.contains("--rebuild-journal"),
+        "{stderr}"
+    );
+    assert_eq!(
+        emu.emulator().stats().submissions_total,
+        paid,
+        "nothing sent"
+    );
+
+    let rebuilt = batch(&emu, dir.path(), &["--rebuild-journal"]);
+    let stderr = String::from_utf8_lossy(&rebuilt.stderr);
+    assert_eq!(rebuilt.status.code(), Some(0), "{stderr}");
+    assert_eq!(complete_videos(&dir.path().join("out"), &video), 3);
+
+    // Deleted outright: the same refusal, and a rebuild from the ledger alone.
+    std::fs::remove_file(journal_of(dir.path())).unwrap();
+    let refused = batch(&emu, dir.path(), &[]);
+    assert_eq!(refused.status.code(), Some(78));
+    let rebuilt = batch(&emu, dir.path(), &["--rebuild-journal"]);
+    let stderr = String::from_utf8_lossy(&rebuilt.stderr);
+    assert_eq!(rebuilt.status.code(), Some(0), "{stderr}");
+    assert_eq!(report(&rebuilt)["counts"], json!({"succeeded": 3}));
+    // Only the emptied journal was kept aside: there was nothing to keep the second time.
+    let kept = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().contains(".journal.damaged-")
+        })
+        .count();
+    assert_eq!(kept, 1);
+
+    let stats = emu.emulator().stats();
+    assert_eq!(stats.submissions_total, paid, "nothing paid twice");
+    assert!(bodies.iter().all(|body| stats.submissions_of(body) == 1));
+}
+
+#[test]
+fn a_job_whose_id_reached_the_ledger_but_not_the_journal_is_followed_not_reported_unknown() {
+    // The clock moves only when the test says: the first run leaves both jobs running.
+    let emu = Emu::start(
+        Emulator::builder()
+            .manual_clock(true)
+            .processing_time(ProcessingTime::Fixed(Duration::from_secs(60))),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bodies) = jobs_file(dir.path(), "cut short", 2);
+    let first = batch(&emu, dir.path(), &["--timeout", "1s"]);
+    assert_eq!(report(&first)["counts"], json!({"pending": 2}));
+
+    // A kill between the ledger taking job-000's id and the journal taking it: the journal
+    // stops at its intent.
+    let journal = journal_of(dir.path());
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let cut: String = text
+        .lines()
+        // Every record of job-000 but its intent goes.
+        .filter(|line| !line.contains("job-000") || line.contains("\"intent\""))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_ne!(cut, text);
+    std::fs::write(&journal, cut).unwrap();
+
+    emu.emulator().advance(Duration::from_secs(61));
+    let rerun = batch(&emu, dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&rerun.stderr);
+    assert_eq!(rerun.status.code(), Some(0), "{stderr}");
+    assert_eq!(report(&rerun)["counts"], json!({"succeeded": 2}));
+    assert_eq!(complete_videos(&dir.path().join("out"), &served_video()), 2);
+    let stats = emu.emulator().stats();
+    assert!(bodies.iter().all(|body| stats.submissions_of(body) == 1));
+    // The journal has learnt the id: a further rerun finds the job done.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        text.lines()
+            .any(|line| line.contains("job-000") && line.contains("\"submitted\"")),
+        "{text}"
+    );
+}

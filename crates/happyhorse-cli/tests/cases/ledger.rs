@@ -69,6 +69,11 @@ fn jobs_lists_a_lost_submit_as_unknown_with_what_to_do_and_the_rest_with_ids() {
             job["request_id"].is_string() && job["saved"].is_string(),
             "{job}"
         );
+        // Absolute, as `run` records it: meaningful from any directory.
+        assert!(
+            Path::new(job["saved"].as_str().unwrap()).is_absolute(),
+            "{job}"
+        );
         assert_eq!(job["origin"], "batch");
         assert!(job["next"].is_null());
     }

@@ -24,3 +24,4 @@ mod secrets;
 mod signals;
 mod soak;
 mod stranger;
+mod submit_edges;

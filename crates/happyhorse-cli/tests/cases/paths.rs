@@ -3,11 +3,12 @@
 //! nothing was sent and the test proves that nothing was changed.
 
 use std::path::Path;
+use std::time::Duration;
 
-use happyhorse_emulator::Emulator;
+use happyhorse_emulator::{Emulator, ProcessingTime};
 
 use crate::cases::batch::{batch, jobs_file};
-use crate::cases::jobs::{Emu, horse};
+use crate::cases::jobs::{Emu, horse, read_until, rest};
 
 fn refused(output: &std::process::Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -233,4 +234,56 @@ fn a_batch_refuses_an_out_dir_that_is_a_file_and_a_directory_where_a_video_goes(
         "{stderr}"
     );
     assert_eq!(emu.emulator().stats().requests_total, 0);
+}
+
+#[test]
+fn a_file_that_appears_at_the_output_while_the_job_runs_is_not_replaced() {
+    // The emulator's clock moves only when the test says: the job runs until then.
+    let emu = Emu::start(
+        Emulator::builder()
+            .manual_clock(true)
+            .processing_time(ProcessingTime::Fixed(Duration::from_secs(60))),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let horse = horse();
+    let mut child = emu.spawn(
+        dir.path(),
+        &[
+            "--json",
+            "run",
+            "--poll-interval",
+            "20ms",
+            "--image",
+            &horse,
+            "--prompt",
+            "race",
+            "-o",
+            "v.mp4",
+        ],
+    );
+    let (reader, seen) = read_until(&mut child, "running");
+    let id = seen[0]["request_id"].as_str().unwrap().to_owned();
+    // Another command (or the user) writes the same name while the job runs.
+    std::fs::write(dir.path().join("v.mp4"), b"someone else's video").unwrap();
+    emu.emulator().advance(Duration::from_secs(61));
+    let events = rest(reader);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(74), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.path().join("v.mp4")).unwrap(),
+        b"someone else's video"
+    );
+    assert!(
+        stderr.contains("a file is there that this command did not write")
+            && stderr.contains("it was not replaced")
+            && stderr.contains(&format!(
+                "happyhorse --base-url {} wait {id} -o v.mp4",
+                emu.emulator().base_url()
+            )),
+        "{stderr}"
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last["request_id"], id.as_str(), "{events:?}");
+    assert_eq!(emu.emulator().stats().submissions_total, 1);
 }

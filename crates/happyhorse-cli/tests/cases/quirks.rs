@@ -139,6 +139,93 @@ fn a_success_without_any_url_says_so_shows_the_output_and_exits_13() {
 }
 
 #[test]
+fn a_success_without_any_url_is_not_picked_up_again_by_wait_last() {
+    let stranger = Stranger::start();
+    stranger.on(
+        RESULT,
+        &[(
+            200,
+            r#"{"status":"succeeded","output":{"note":"all done"}}"#,
+        )],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    exit(
+        &cli(&stranger, dir.path(), &["wait", "req-1", "-o", "v.mp4"]),
+        13,
+    );
+    let asked = stranger.hits(RESULT);
+    // Nothing is left to save: `wait --last` has no unfinished job, and asks nothing.
+    let last = cli(&stranger, dir.path(), &["wait", "--last"]);
+    exit(&last, 14);
+    assert!(
+        text(&last.stderr).contains("has no unfinished job"),
+        "{}",
+        text(&last.stderr)
+    );
+    assert_eq!(stranger.hits(RESULT), asked);
+}
+
+#[test]
+fn an_id_the_service_does_not_know_is_not_picked_up_again_by_wait_last() {
+    // No route answers: every request is `404001` (a mistyped id, or one long expired).
+    let stranger = Stranger::start();
+    let dir = tempfile::tempdir().unwrap();
+    exit(
+        &cli(&stranger, dir.path(), &["wait", "req-1", "-o", "v.mp4"]),
+        14,
+    );
+    let asked = stranger.hits(RESULT) + stranger.hits(STATUS);
+    let last = cli(&stranger, dir.path(), &["wait", "--last"]);
+    exit(&last, 14);
+    assert!(
+        text(&last.stderr).contains("has no unfinished job"),
+        "{}",
+        text(&last.stderr)
+    );
+    assert_eq!(stranger.hits(RESULT) + stranger.hits(STATUS), asked);
+    let listed = cli(&stranger, dir.path(), &["--json", "jobs"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed["jobs"][0]["state"], "gone", "{listed}");
+    assert!(listed["jobs"][0]["next"].is_null(), "{listed}");
+}
+
+#[test]
+fn run_once_of_an_input_whose_job_is_gone_refuses_without_asking_or_paying() {
+    // The submit is accepted; every later request is `404001` (the id expired, or a service
+    // that briefly forgets a new id). The job may have been billed: `--once` pays no more.
+    let stranger = Stranger::start();
+    stranger.on(SUBMIT, &[(200, r#"{"request_id":"req-1"}"#)]);
+    let dir = tempfile::tempdir().unwrap();
+    let image = horse_png().display().to_string();
+    let args = [
+        "run",
+        "--once",
+        "--image",
+        &image,
+        "--prompt",
+        "The horse trots",
+    ];
+    exit(&cli(&stranger, dir.path(), &args), 14);
+    assert_eq!(stranger.hits(SUBMIT), 1);
+    let asked = stranger.hits(RESULT) + stranger.hits(STATUS);
+    let again = cli(&stranger, dir.path(), &args);
+    exit(&again, 14);
+    let stderr = text(&again.stderr);
+    assert!(
+        stderr.contains("req-1")
+            && stderr.contains("no longer knows")
+            && stderr.contains("without --once"),
+        "{stderr}"
+    );
+    assert_eq!(stranger.hits(SUBMIT), 1, "--once paid again");
+    assert_eq!(stranger.hits(RESULT) + stranger.hits(STATUS), asked);
+    // Without --once the user chooses to pay again, and may.
+    let args = ["run", "--image", &image, "--prompt", "The horse trots"];
+    exit(&cli(&stranger, dir.path(), &args), 14);
+    assert_eq!(stranger.hits(SUBMIT), 2);
+}
+
+#[test]
 fn the_documented_cancel_answer_without_its_comma_exits_0_with_the_verdict() {
     let stranger = Stranger::start();
     stranger.on(

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use happyhorse_emulator::{Emulator, Endpoint, FaultKind, ProcessingTime};
+use happyhorse_emulator::{Emulator, Endpoint, FaultConfig, FaultKind, ProcessingTime};
 use happyhorse_ledger::{Filter, JobState, Ledger};
 
 use crate::cases::common::ledger_path;
@@ -94,7 +94,9 @@ fn run_once_does_not_pay_again_for_an_input_whose_submit_outcome_is_unknown() {
     let stderr = String::from_utf8_lossy(&once.stderr);
     assert_eq!(once.status.code(), Some(12), "{stderr}");
     assert!(
-        stderr.contains("its answer never came") && stderr.contains("Nothing was sent"),
+        stderr.contains("its id never reached the job ledger")
+            && stderr.contains("Nothing was sent")
+            && stderr.contains("only if it is not"),
         "{stderr}"
     );
     assert_eq!(emu.emulator().stats().submissions_total, 1);
@@ -103,6 +105,70 @@ fn run_once_does_not_pay_again_for_an_input_whose_submit_outcome_is_unknown() {
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("its outcome is unknown"));
     assert_eq!(emu.emulator().stats().submissions_total, 2);
+}
+
+#[test]
+fn a_second_run_once_while_the_first_submits_waits_for_its_id_and_pays_nothing() {
+    // The first submit's answer is held for 4 s after the job is created.
+    let emu = Emu::start(
+        Emulator::builder()
+            .time_scale(1.0)
+            .processing_time(ProcessingTime::Fixed(Duration::from_millis(100)))
+            .faults(FaultConfig {
+                delay: Duration::from_secs(4),
+                ..FaultConfig::default()
+            }),
+    );
+    emu.emulator()
+        .inject_fault(Endpoint::Submit, FaultKind::Delay);
+    let dir = tempfile::tempdir().unwrap();
+    let horse = horse();
+    let args = |output: &'static str| {
+        [
+            "run",
+            "--once",
+            "--poll-interval",
+            "20ms",
+            "--image",
+            &horse,
+            "--prompt",
+            "twins",
+            "-o",
+            output,
+        ]
+        .map(str::to_owned)
+    };
+    let first_args = args("first.mp4");
+    let first_args: Vec<&str> = first_args.iter().map(String::as_str).collect();
+    let first = emu.spawn(dir.path(), &first_args);
+    crate::cases::forced_exit::wait_for("the first submit reached the service", || {
+        emu.emulator().stats().submissions_total == 1
+    });
+    // Its intent is in the ledger (written before the submit), its id not yet.
+    let second = emu
+        .cli(dir.path())
+        .args(args("second.mp4"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("another happyhorse is submitting an identical input right now"),
+        "{stderr}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(emu.emulator().stats().submissions_total, 1, "paid once");
+    assert_eq!(
+        std::fs::read(dir.path().join("second.mp4")).unwrap(),
+        std::fs::read(dir.path().join("first.mp4")).unwrap()
+    );
+    let entries = ledger(dir.path()).jobs(&Filter::default()).unwrap();
+    assert_eq!(entries.len(), 1, "one job, followed twice: {entries:?}");
 }
 
 #[test]
@@ -174,47 +240,59 @@ fn wait_without_an_id_resumes_the_last_unfinished_job_into_its_own_file() {
 }
 
 #[test]
-fn submit_never_loses_the_id_to_a_stdout_that_cannot_be_written() {
+fn submit_and_run_no_wait_never_lose_the_id_to_a_stdout_that_cannot_be_written() {
     let emu = Emu::start(Emulator::builder().time_scale(1000.0));
     let dir = tempfile::tempdir().unwrap();
     let bin = assert_cmd::cargo::cargo_bin("happyhorse");
     let horse = horse();
-    let submit = |stdout: Stdio, via_shell_closing_stdout: bool| {
-        let mut command = if via_shell_closing_stdout {
+    let submit = |command: &[&str], stdout: Stdio, via_shell_closing_stdout: bool| {
+        let mut process = if via_shell_closing_stdout {
             let mut shell = std::process::Command::new("sh");
             shell.args(["-c", "exec \"$0\" \"$@\" >&-"]).arg(&bin);
             shell
         } else {
             std::process::Command::new(&bin)
         };
-        crate::cases::common::isolate_state(&mut command, dir.path());
-        command
+        crate::cases::common::isolate_state(&mut process, dir.path());
+        process
             .env("RUNCOMFY_API_TOKEN", "test-token")
             .args(["--base-url", emu.emulator().base_url()])
-            .args(["submit", "--image", &horse, "--prompt", "stdout"])
+            .args(command)
+            .args(["--image", &horse, "--prompt", "stdout"])
             .current_dir(dir.path())
             .stdout(stdout)
             .stderr(Stdio::piped());
-        command
+        process
     };
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    let mut cases = vec![
-        (
-            "a full disk",
-            submit(Stdio::from(full), false).output().unwrap(),
-        ),
-        (
-            "a closed stdout",
-            submit(Stdio::inherit(), true).output().unwrap(),
-        ),
+    // `run --no-wait` is `submit` by another name; quiet or with --json, stdout is the only place
+    // its id is shown.
+    let commands: [&[&str]; 3] = [
+        &["submit"],
+        &["-q", "run", "--no-wait"],
+        &["--json", "run", "--no-wait"],
     ];
-    // A broken pipe: the reader is gone before the id is written.
-    let mut child = submit(Stdio::piped(), false).spawn().unwrap();
-    drop(child.stdout.take());
-    cases.push(("a broken pipe", child.wait_with_output().unwrap()));
+    let mut cases = Vec::new();
+    for command in commands {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        cases.push((
+            format!("{command:?}, a full disk"),
+            submit(command, Stdio::from(full), false).output().unwrap(),
+        ));
+        cases.push((
+            format!("{command:?}, a closed stdout"),
+            submit(command, Stdio::inherit(), true).output().unwrap(),
+        ));
+        // A broken pipe: the reader is gone before the id is written.
+        let mut child = submit(command, Stdio::piped(), false).spawn().unwrap();
+        drop(child.stdout.take());
+        cases.push((
+            format!("{command:?}, a broken pipe"),
+            child.wait_with_output().unwrap(),
+        ));
+    }
 
     let ledger = ledger(dir.path());
     for (what, output) in cases {
@@ -239,5 +317,5 @@ fn submit_never_loses_the_id_to_a_stdout_that_cannot_be_written() {
         let entry = ledger.job(None, id).unwrap();
         assert!(entry.is_some(), "{what}: {id} is not in the ledger");
     }
-    assert_eq!(emu.emulator().stats().submissions_total, 3);
+    assert_eq!(emu.emulator().stats().submissions_total, 9);
 }

@@ -138,3 +138,70 @@ fn one_sigterm_ends_a_batch_with_143_and_its_report() {
         "{report}"
     );
 }
+
+#[test]
+fn a_batch_whose_stdout_goes_away_stops_as_after_a_signal_and_keeps_every_id() {
+    // Submits are answered 500 ms after their jobs are created, so several are in flight when
+    // the reader of the events goes away (`| head -1`); jobs run 2 s, so the batch is far from
+    // done then.
+    let emu = Emu::start(
+        Emulator::builder()
+            .time_scale(1.0)
+            .processing_time(ProcessingTime::Fixed(Duration::from_secs(2)))
+            .faults(FaultConfig {
+                delay: Duration::from_millis(500),
+                endpoints: vec![Endpoint::Submit],
+                rates: [(FaultKind::Delay, 1.0)].into(),
+                ..FaultConfig::default()
+            }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bodies) = jobs_file(dir.path(), "head", 8);
+    let args = [
+        "--json",
+        "batch",
+        "jobs.jsonl",
+        "--out-dir",
+        "out",
+        "--concurrency",
+        "4",
+        "--poll-interval",
+        "50ms",
+    ];
+    let mut child = emu.spawn(dir.path(), &args);
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    // The cost estimate comes first, then the first submitted job: the reader goes away there.
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.contains("\"estimate\""), "{first}");
+    first.clear();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.contains("\"submitted\""), "{first}");
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("stdout cannot be written") && stderr.contains("rerun the same command"),
+        "{stderr}"
+    );
+    // Every job the service created has its id in the journal: none was dropped in flight.
+    let journal = std::fs::read_to_string(dir.path().join("out/happyhorse-batch.journal")).unwrap();
+    let ids: std::collections::BTreeSet<&str> = journal
+        .lines()
+        .filter_map(|line| line.split("\"request_id\":\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    let created = emu.emulator().stats().submissions_total;
+    assert_eq!(ids.len() as u64, created, "{journal}");
+
+    let rerun = emu.cli(dir.path()).args(args).output().unwrap();
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    for body in &bodies {
+        assert_eq!(emu.emulator().stats().submissions_of(body), 1, "{body}");
+    }
+}

@@ -3,9 +3,10 @@
 //! its answers in order, repeating the last; `{base}` in a body becomes the server's own URL, and
 //! `/files/NAME` serves [`file_body`] (`file NAME`, wrapped in MP4 boxes for a `.mp4`, since a
 //! download is kept only when a video's boxes show it whole) so downloads can be checked byte
-//! for byte. A route can also be held: counted, then never answered.
+//! for byte. A route can be held: its request is counted on arrival, and answered only when
+//! the test releases it (never, if it does not).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
@@ -17,13 +18,14 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
 type Routes = Arc<Mutex<HashMap<String, Vec<(u16, String)>>>>;
+type Holds = Arc<Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>>;
 
 /// A server on 127.0.0.1 (OS-chosen port); dropping it drops its runtime, which stops it.
 pub(super) struct Stranger {
     _runtime: tokio::runtime::Runtime,
     routes: Routes,
     hits: Arc<Mutex<Vec<String>>>,
-    held: Arc<Mutex<HashSet<String>>>,
+    holds: Holds,
     pub(super) base: String,
 }
 
@@ -36,27 +38,27 @@ impl Stranger {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let routes: Routes = Arc::default();
         let hits: Arc<Mutex<Vec<String>>> = Arc::default();
-        let held: Arc<Mutex<HashSet<String>>> = Arc::default();
-        let (served_routes, served_hits, served_base, served_held) =
-            (routes.clone(), hits.clone(), base.clone(), held.clone());
+        let holds: Holds = Arc::default();
+        let (served_routes, served_hits, served_holds, served_base) =
+            (routes.clone(), hits.clone(), holds.clone(), base.clone());
         runtime.spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (routes, hits, base, held) = (
+                let (routes, hits, holds, base) = (
                     served_routes.clone(),
                     served_hits.clone(),
+                    served_holds.clone(),
                     served_base.clone(),
-                    served_held.clone(),
                 );
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                        let hold = held.lock().unwrap().contains(&route_of(&request));
                         let answer = answer(&routes, &hits, &base, &request);
+                        let gate = holds.lock().unwrap().get(&route_of(&request)).cloned();
                         async move {
-                            if hold {
-                                std::future::pending::<()>().await;
+                            if let Some(gate) = gate {
+                                gate.acquire().await.unwrap().forget();
                             }
                             Ok::<_, Infallible>(answer)
                         }
@@ -71,15 +73,23 @@ impl Stranger {
             _runtime: runtime,
             routes,
             hits,
-            held,
+            holds,
             base,
         }
     }
 
-    /// `route` ("GET /files/v.mp4") is counted but never answered.
+    /// Holds every answer of `route` until [`Stranger::release`] (each release lets one go).
     pub(super) fn hold(&self, route: &str) -> &Self {
-        self.held.lock().unwrap().insert(route.to_owned());
+        self.holds
+            .lock()
+            .unwrap()
+            .insert(route.to_owned(), Arc::new(tokio::sync::Semaphore::new(0)));
         self
+    }
+
+    /// Lets one held answer of `route` go.
+    pub(super) fn release(&self, route: &str) {
+        self.holds.lock().unwrap()[route].add_permits(1);
     }
 
     /// `route` ("GET /v1/requests/req-1/result") answers `answers` in order, then the last again.
