@@ -76,6 +76,24 @@ fn optional_fields_of_an_unexpected_type_do_not_hide_a_finished_video() {
 }
 
 #[test]
+fn whole_queue_positions_written_as_fractions_are_read_and_the_rest_dropped() {
+    // Found by the fuzz mirror: `-0.0` is the whole number 0.
+    for (sent, read) in [
+        ("-0.0", Some(0)),
+        ("3.0", Some(3)),
+        ("\"-0\"", Some(0)),
+        ("\" 2.0 \"", Some(2)),
+        ("2.5", None),
+        ("-1", None),
+        ("1e300", None),
+    ] {
+        let body = format!(r#"{{"status":"in_queue","queue_position":{sent}}}"#);
+        let status = oneshot::read_status(&Response::new(200, body.as_str())).unwrap();
+        assert_eq!(status.state, JobState::Queued { position: read }, "{sent}");
+    }
+}
+
+#[test]
 fn numbers_sent_as_strings_are_read_as_numbers() {
     let status = oneshot::read_status(&Response::new(
         200,

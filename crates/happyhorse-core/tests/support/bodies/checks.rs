@@ -288,17 +288,38 @@ fn failure_as_sent(failure: &happyhorse_core::JobFailure) -> Value {
         .map_or(Value::Null, |e| serde_json::to_value(e).unwrap())
 }
 
+/// What core makes of a `queue_position`: a whole number (`3`, `3.0`, `-0.0`), or a string
+/// holding one (`"3"`, `" 3.0 "`, `"-0"`); anything negative, fractional, huge or else is dropped.
+fn queue_position(value: &Value) -> Option<u64> {
+    let whole = |v: f64| {
+        (v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15)
+            .then_some(v as i64)
+            .and_then(|i| u64::try_from(i).ok())
+    };
+    match value {
+        Value::Number(n) if n.is_f64() => n.as_f64().and_then(whole),
+        Value::Number(n) => n.as_u64(),
+        Value::String(text) => {
+            let text = text.trim();
+            if let Ok(n) = text.parse::<u64>() {
+                return Some(n);
+            }
+            if let Ok(n) = text.parse::<i64>() {
+                return u64::try_from(n).ok();
+            }
+            text.parse::<f64>().ok().and_then(whole)
+        }
+        _ => None,
+    }
+}
+
 /// The `/status` row of the vocabulary table.
 fn check_status_state(state: &JobState, read: &Read) {
     let sent = read.status_word().expect("a status");
-    // A number, or a string holding one.
     let position = read
         .object()
         .and_then(|o| o.get("queue_position"))
-        .and_then(|p| {
-            p.as_u64()
-                .or_else(|| p.as_str().and_then(|t| t.trim().parse().ok()))
-        });
+        .and_then(queue_position);
     let ok = match (sent, state) {
         ("in_queue", JobState::Queued { position: p }) => *p == position,
         ("in_progress", JobState::Running) => true,
