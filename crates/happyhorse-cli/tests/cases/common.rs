@@ -17,6 +17,22 @@ pub(crate) fn served_video() -> Vec<u8> {
     .unwrap()
 }
 
+/// A process's output as text (lossy: the tests compare what a person would read).
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts the exit code, showing both streams when it differs.
+pub(crate) fn exit(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
 /// `happyhorse` with no RunComfy variables, no colour, a fixed width, run in `dir`.
 pub(crate) fn happyhorse(dir: &Path) -> Command {
     let mut command = Command::cargo_bin("happyhorse").unwrap();

@@ -4,16 +4,12 @@
 
 use serde_json::Value;
 
-use super::common::{happyhorse, horse_png};
+use super::common::{happyhorse, horse_png, text};
 use super::jobs::Emu;
 use super::stranger::Stranger;
 
 const SUBMIT: &str = "POST /v1/models/happyhorse/happyhorse-1.0/image-to-video";
 const PRICE: &str = "GET /v1/models/happyhorse/happyhorse-1.0/image-to-video";
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A stranger pricing image-to-video its own way (a string, a capitalised unit), accepting
 /// submits if any came.

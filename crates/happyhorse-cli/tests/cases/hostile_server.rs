@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::common::{happyhorse, horse_png};
+use super::common::{exit, happyhorse, horse_png, text};
 use super::jobs::interrupt;
 use super::stranger::{Stranger, file_body};
 
@@ -17,29 +17,6 @@ const RESULT: &str = "GET /v1/requests/req-1/result";
 const STATUS: &str = "GET /v1/requests/req-1/status";
 const CANCEL: &str = "POST /v1/requests/req-1/cancel";
 const SUBMIT: &str = "POST /v1/models/happyhorse/happyhorse-1.0/image-to-video";
-
-fn cli(stranger: &Stranger, dir: &Path, args: &[&str]) -> std::process::Output {
-    happyhorse(dir)
-        .env("RUNCOMFY_API_TOKEN", "test-token")
-        .args(["--base-url", &stranger.base])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn exit(output: &std::process::Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-}
 
 #[test]
 fn a_job_reported_in_other_words_or_case_ends_with_its_video() {
@@ -55,11 +32,7 @@ fn a_job_reported_in_other_words_or_case_ends_with_its_video() {
         .on(RESULT, &answers)
         .on(STATUS, &[(200, r#"{"status":" IN-PROGRESS "}"#)]);
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(
-        &stranger,
-        dir.path(),
-        &["wait", "req-1", "--poll-interval", "10ms"],
-    );
+    let run = stranger.cli(dir.path(), &["wait", "req-1", "--poll-interval", "10ms"]);
     exit(&run, 0);
     assert_eq!(
         std::fs::read(dir.path().join("req-1.mp4")).unwrap(),
@@ -93,8 +66,7 @@ fn a_submit_answer_with_error_code_0_is_the_job_not_a_refusal() {
         );
     let dir = tempfile::tempdir().unwrap();
     let image = horse_png().display().to_string();
-    let run = cli(
-        &stranger,
+    let run = stranger.cli(
         dir.path(),
         &[
             "run",
@@ -122,7 +94,7 @@ fn a_cancel_refused_with_its_verdict_exits_0_with_that_verdict() {
         )],
     );
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(&stranger, dir.path(), &["cancel", "req-1"]);
+    let run = stranger.cli(dir.path(), &["cancel", "req-1"]);
     exit(&run, 0);
     assert!(
         text(&run.stdout).contains("already running and will be billed"),
@@ -131,7 +103,7 @@ fn a_cancel_refused_with_its_verdict_exits_0_with_that_verdict() {
     );
     // A refusal without a verdict is an error, and says nothing about an input.
     stranger.on(CANCEL, &[(400, r#"{"error_message":"bad request"}"#)]);
-    let run = cli(&stranger, dir.path(), &["cancel", "req-1"]);
+    let run = stranger.cli(dir.path(), &["cancel", "req-1"]);
     assert_ne!(run.status.code(), Some(0));
     assert!(
         !text(&run.stderr).contains("check the input"),
@@ -145,11 +117,7 @@ fn a_success_without_output_exits_13_and_never_says_wait_or_resume() {
     let stranger = Stranger::start();
     stranger.on(RESULT, &[(200, r#"{"status":"succeeded","output":null}"#)]);
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(
-        &stranger,
-        dir.path(),
-        &["wait", "req-1", "--poll-interval", "10ms"],
-    );
+    let run = stranger.cli(dir.path(), &["wait", "req-1", "--poll-interval", "10ms"]);
     exit(&run, 13);
     let stderr = text(&run.stderr);
     assert!(
@@ -159,7 +127,7 @@ fn a_success_without_output_exits_13_and_never_says_wait_or_resume() {
     for misleading in ["resume", "wait req-1", "too old", "may still be running"] {
         assert!(!stderr.contains(misleading), "{misleading:?} in: {stderr}");
     }
-    let result = cli(&stranger, dir.path(), &["result", "req-1"]);
+    let result = stranger.cli(dir.path(), &["result", "req-1"]);
     exit(&result, 13);
     assert!(
         text(&result.stdout).contains("succeeded, but its output holds no file URL"),
@@ -179,7 +147,7 @@ fn an_output_url_with_an_unencoded_space_is_downloaded() {
         )],
     );
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(&stranger, dir.path(), &["wait", "req-1"]);
+    let run = stranger.cli(dir.path(), &["wait", "req-1"]);
     exit(&run, 0);
     assert_eq!(
         std::fs::read(dir.path().join("req-1.mp4")).unwrap(),
@@ -203,7 +171,7 @@ fn the_resume_command_runs_as_printed_against_the_same_service() {
         "-o",
         output,
     ];
-    let run = cli(&stranger, dir.path(), &args);
+    let run = stranger.cli(dir.path(), &args);
     exit(&run, 75);
     let stderr = text(&run.stderr);
     let resume = stderr
@@ -226,7 +194,7 @@ fn the_resume_command_runs_as_printed_against_the_same_service() {
     );
     let mut json_args = vec!["--json"];
     json_args.extend(args);
-    let json = cli(&stranger, dir.path(), &json_args);
+    let json = stranger.cli(dir.path(), &json_args);
     let last: Value = serde_json::from_str(text(&json.stdout).lines().last().unwrap()).unwrap();
     assert_eq!(last["resume"], resume, "{last}");
 }
@@ -245,8 +213,7 @@ fn logs_at_vv_cannot_drive_the_terminal() {
         ],
     );
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(
-        &stranger,
+    let run = stranger.cli(
         dir.path(),
         &["-vv", "wait", "req-1", "--poll-interval", "10ms"],
     );
@@ -345,8 +312,7 @@ fn in_a_batch_one_jobs_extra_files_never_overwrite_another_jobs_video() {
         format!("{}\n{}\n", line("shot"), line("shot-2")),
     )
     .unwrap();
-    let run = cli(
-        &stranger,
+    let run = stranger.cli(
         dir.path(),
         &[
             "batch",
@@ -413,12 +379,12 @@ fn resume_over(prepare: impl Fn(&Path)) -> (tempfile::TempDir, std::process::Out
         .on(STATUS, &[(200, r#"{"status":"completed"}"#)])
         .on(RESULT, &[(200, &succeeded_at("{base}/gone/v.mp4"))]);
     let dir = tempfile::tempdir().unwrap();
-    let first = cli(&stranger, dir.path(), &["wait", "req-1", "-o", "out.mp4"]);
+    let first = stranger.cli(dir.path(), &["wait", "req-1", "-o", "out.mp4"]);
     assert_ne!(first.status.code(), Some(0), "{}", text(&first.stderr));
     assert!(!dir.path().join("out.mp4").exists());
     stranger.on(RESULT, &[(200, &succeeded_at("{base}/files/v.mp4"))]);
     prepare(dir.path());
-    let resumed = cli(&stranger, dir.path(), &["wait", "--last"]);
+    let resumed = stranger.cli(dir.path(), &["wait", "--last"]);
     (dir, resumed)
 }
 

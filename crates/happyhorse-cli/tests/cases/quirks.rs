@@ -7,36 +7,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::common::{happyhorse, horse_png};
+use super::common::{exit, happyhorse, horse_png, text};
 use super::stranger::{Stranger, file_body};
 
 const RESULT: &str = "GET /v1/requests/req-1/result";
 const STATUS: &str = "GET /v1/requests/req-1/status";
 const CANCEL: &str = "POST /v1/requests/req-1/cancel";
 const SUBMIT: &str = "POST /v1/models/happyhorse/happyhorse-1.0/image-to-video";
-
-fn cli(stranger: &Stranger, dir: &Path, args: &[&str]) -> std::process::Output {
-    happyhorse(dir)
-        .env("RUNCOMFY_API_TOKEN", "test-token")
-        .args(["--base-url", &stranger.base])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn exit(output: &std::process::Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-}
 
 fn succeeded(output: &str) -> String {
     format!(r#"{{"status":"succeeded","output":{output}}}"#)
@@ -69,7 +46,7 @@ fn every_output_shape_saves_every_file_and_exits_0() {
         let stranger = Stranger::start();
         stranger.on(RESULT, &[(200, &succeeded(&output))]);
         let dir = tempfile::tempdir().unwrap();
-        let run = cli(&stranger, dir.path(), &["wait", "req-1"]);
+        let run = stranger.cli(dir.path(), &["wait", "req-1"]);
         exit(&run, 0);
         let stdout = text(&run.stdout);
         for name in &expected {
@@ -96,14 +73,14 @@ fn output_names_a_file_or_a_directory() {
     stranger.on(RESULT, &[(200, &succeeded(output))]);
     let dir = tempfile::tempdir().unwrap();
     exit(
-        &cli(&stranger, dir.path(), &["wait", "req-1", "-o", "horse.mp4"]),
+        &stranger.cli(dir.path(), &["wait", "req-1", "-o", "horse.mp4"]),
         0,
     );
     assert!(dir.path().join("horse.mp4").is_file());
     assert!(dir.path().join("horse-2.png").is_file());
     std::fs::create_dir(dir.path().join("out")).unwrap();
     exit(
-        &cli(&stranger, dir.path(), &["wait", "req-1", "-o", "out"]),
+        &stranger.cli(dir.path(), &["wait", "req-1", "-o", "out"]),
         0,
     );
     assert!(dir.path().join("out/req-1.mp4").is_file());
@@ -121,7 +98,7 @@ fn a_success_without_any_url_says_so_shows_the_output_and_exits_13() {
         )],
     );
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(&stranger, dir.path(), &["wait", "req-1"]);
+    let run = stranger.cli(dir.path(), &["wait", "req-1"]);
     exit(&run, 13);
     let stderr = text(&run.stderr);
     assert!(
@@ -133,7 +110,7 @@ fn a_success_without_any_url_says_so_shows_the_output_and_exits_13() {
         !stderr.contains("wait req-1") && !stderr.contains("again"),
         "{stderr}"
     );
-    let json = cli(&stranger, dir.path(), &["--json", "wait", "req-1"]);
+    let json = stranger.cli(dir.path(), &["--json", "wait", "req-1"]);
     exit(&json, 13);
     assert!(text(&json.stdout).contains(r#""event":"succeeded_without_files""#));
 }
@@ -150,12 +127,12 @@ fn a_success_without_any_url_is_not_picked_up_again_by_wait_last() {
     );
     let dir = tempfile::tempdir().unwrap();
     exit(
-        &cli(&stranger, dir.path(), &["wait", "req-1", "-o", "v.mp4"]),
+        &stranger.cli(dir.path(), &["wait", "req-1", "-o", "v.mp4"]),
         13,
     );
     let asked = stranger.hits(RESULT);
     // Nothing is left to save: `wait --last` has no unfinished job, and asks nothing.
-    let last = cli(&stranger, dir.path(), &["wait", "--last"]);
+    let last = stranger.cli(dir.path(), &["wait", "--last"]);
     exit(&last, 14);
     assert!(
         text(&last.stderr).contains("has no unfinished job"),
@@ -171,11 +148,11 @@ fn an_id_the_service_does_not_know_is_not_picked_up_again_by_wait_last() {
     let stranger = Stranger::start();
     let dir = tempfile::tempdir().unwrap();
     exit(
-        &cli(&stranger, dir.path(), &["wait", "req-1", "-o", "v.mp4"]),
+        &stranger.cli(dir.path(), &["wait", "req-1", "-o", "v.mp4"]),
         14,
     );
     let asked = stranger.hits(RESULT) + stranger.hits(STATUS);
-    let last = cli(&stranger, dir.path(), &["wait", "--last"]);
+    let last = stranger.cli(dir.path(), &["wait", "--last"]);
     exit(&last, 14);
     assert!(
         text(&last.stderr).contains("has no unfinished job"),
@@ -183,7 +160,7 @@ fn an_id_the_service_does_not_know_is_not_picked_up_again_by_wait_last() {
         text(&last.stderr)
     );
     assert_eq!(stranger.hits(RESULT) + stranger.hits(STATUS), asked);
-    let listed = cli(&stranger, dir.path(), &["--json", "jobs"]);
+    let listed = stranger.cli(dir.path(), &["--json", "jobs"]);
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed["jobs"][0]["state"], "gone", "{listed}");
     assert!(listed["jobs"][0]["next"].is_null(), "{listed}");
@@ -205,10 +182,10 @@ fn run_once_of_an_input_whose_job_is_gone_refuses_without_asking_or_paying() {
         "--prompt",
         "The horse trots",
     ];
-    exit(&cli(&stranger, dir.path(), &args), 14);
+    exit(&stranger.cli(dir.path(), &args), 14);
     assert_eq!(stranger.hits(SUBMIT), 1);
     let asked = stranger.hits(RESULT) + stranger.hits(STATUS);
-    let again = cli(&stranger, dir.path(), &args);
+    let again = stranger.cli(dir.path(), &args);
     exit(&again, 14);
     let stderr = text(&again.stderr);
     assert!(
@@ -221,7 +198,7 @@ fn run_once_of_an_input_whose_job_is_gone_refuses_without_asking_or_paying() {
     assert_eq!(stranger.hits(RESULT) + stranger.hits(STATUS), asked);
     // Without --once the user chooses to pay again, and may.
     let args = ["run", "--image", &image, "--prompt", "The horse trots"];
-    exit(&cli(&stranger, dir.path(), &args), 14);
+    exit(&stranger.cli(dir.path(), &args), 14);
     assert_eq!(stranger.hits(SUBMIT), 2);
 }
 
@@ -236,20 +213,20 @@ fn the_documented_cancel_answer_without_its_comma_exits_0_with_the_verdict() {
         )],
     );
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(&stranger, dir.path(), &["cancel", "req-1"]);
+    let run = stranger.cli(dir.path(), &["cancel", "req-1"]);
     exit(&run, 0);
     assert_eq!(
         text(&run.stdout),
         "req-1: cancelled; nothing will be billed\n"
     );
-    let json = cli(&stranger, dir.path(), &["--json", "cancel", "req-1"]);
+    let json = stranger.cli(dir.path(), &["--json", "cancel", "req-1"]);
     exit(&json, 0);
     let answer: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(answer["outcome"], "cancelled");
 
     // Accepted, but nothing readable in the answer: said honestly, still exit 0.
     stranger.on(CANCEL, &[(202, "")]);
-    let run = cli(&stranger, dir.path(), &["cancel", "req-1"]);
+    let run = stranger.cli(dir.path(), &["cancel", "req-1"]);
     exit(&run, 0);
     assert!(
         text(&run.stdout).contains("without saying whether"),
@@ -269,7 +246,7 @@ fn one_shot_calls_are_retried_and_read_numbers_sent_as_strings() {
         ],
     );
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(&stranger, dir.path(), &["status", "req-1"]);
+    let run = stranger.cli(dir.path(), &["status", "req-1"]);
     exit(&run, 0);
     assert_eq!(text(&run.stdout), "req-1: queued (position 3)\n");
     assert_eq!(stranger.hits(STATUS), 2);
@@ -281,7 +258,7 @@ fn one_shot_calls_are_retried_and_read_numbers_sent_as_strings() {
             r#"{"status":"succeeded","output":"{base}/files/v.mp4","cost":"0.35"}"#,
         )],
     );
-    let run = cli(&stranger, dir.path(), &["result", "req-1"]);
+    let run = stranger.cli(dir.path(), &["result", "req-1"]);
     exit(&run, 0);
     let stdout = text(&run.stdout);
     assert!(stdout.contains("video: http://127.0.0.1:"), "{stdout}");
@@ -296,14 +273,14 @@ fn errors_sent_with_http_200_are_errors_and_an_expired_id_is_not_resumed() {
         .on(STATUS, &[(200, expired)])
         .on(RESULT, &[(200, expired)]);
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(&stranger, dir.path(), &["status", "req-1"]);
+    let run = stranger.cli(dir.path(), &["status", "req-1"]);
     exit(&run, 14);
     assert!(
         text(&run.stderr).contains("request expired"),
         "{}",
         text(&run.stderr)
     );
-    let run = cli(&stranger, dir.path(), &["wait", "req-1"]);
+    let run = stranger.cli(dir.path(), &["wait", "req-1"]);
     exit(&run, 14);
     let stderr = text(&run.stderr);
     assert!(
@@ -324,8 +301,7 @@ fn an_unknown_status_is_reported_in_json_and_followed() {
     );
     stranger.on(STATUS, &[(200, r#"{"status":"completed"}"#)]);
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(
-        &stranger,
+    let run = stranger.cli(
         dir.path(),
         &["--json", "wait", "req-1", "--poll-interval", "20ms"],
     );
@@ -343,8 +319,7 @@ fn a_submit_whose_answer_is_lost_never_invites_paying_twice() {
     stranger.on(SUBMIT, &[(502, "<html>bad gateway</html>")]);
     let dir = tempfile::tempdir().unwrap();
     let image = horse_png().display().to_string();
-    let run = cli(
-        &stranger,
+    let run = stranger.cli(
         dir.path(),
         &["run", "--image", &image, "--prompt", "The horse trots"],
     );
@@ -371,7 +346,7 @@ fn the_services_detail_is_shown_one_item_per_line_and_in_json() {
     let dir = tempfile::tempdir().unwrap();
     let image = horse_png().display().to_string();
     let args = ["run", "--image", &image, "--prompt", "The horse trots"];
-    let run = cli(&stranger, dir.path(), &args);
+    let run = stranger.cli(dir.path(), &args);
     exit(&run, 65);
     let stderr = text(&run.stderr);
     assert!(
@@ -380,7 +355,7 @@ fn the_services_detail_is_shown_one_item_per_line_and_in_json() {
     );
     let mut json_args = vec!["--json"];
     json_args.extend(args);
-    let json = cli(&stranger, dir.path(), &json_args);
+    let json = stranger.cli(dir.path(), &json_args);
     exit(&json, 65);
     let error: Value = serde_json::from_str(text(&json.stdout).lines().last().unwrap()).unwrap();
     assert_eq!(error["detail"][1]["msg"], "too large", "{error}");
@@ -393,7 +368,7 @@ fn text_from_outside_cannot_drive_the_terminal() {
     stranger.on(RESULT, &[(200, hostile)]);
     stranger.on(STATUS, &[(200, r#"{"status":"in_\u001b[31mqueue"}"#)]);
     let dir = tempfile::tempdir().unwrap();
-    let run = cli(&stranger, dir.path(), &["wait", "req-1"]);
+    let run = stranger.cli(dir.path(), &["wait", "req-1"]);
     exit(&run, 10);
     let stderr = text(&run.stderr);
     assert!(
@@ -404,7 +379,7 @@ fn text_from_outside_cannot_drive_the_terminal() {
         !stderr.contains('\u{1b}') && !stderr.contains('\u{202e}'),
         "{stderr:?}"
     );
-    let run = cli(&stranger, dir.path(), &["status", "req-1"]);
+    let run = stranger.cli(dir.path(), &["status", "req-1"]);
     exit(&run, 0);
     assert!(
         !text(&run.stdout).contains('\u{1b}'),
@@ -412,7 +387,7 @@ fn text_from_outside_cannot_drive_the_terminal() {
         text(&run.stdout)
     );
     // JSON stays exact: serde escapes the control characters itself.
-    let json = cli(&stranger, dir.path(), &["--json", "result", "req-1"]);
+    let json = stranger.cli(dir.path(), &["--json", "result", "req-1"]);
     assert!(
         text(&json.stdout).contains(r"boom\u001b]0;pwned\u0007"),
         "{}",

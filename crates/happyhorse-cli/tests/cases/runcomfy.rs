@@ -8,7 +8,7 @@ use std::time::Duration;
 use happyhorse_emulator::{Emulator, ProcessingTime};
 use serde_json::Value;
 
-use crate::cases::common::happyhorse;
+use crate::cases::common::{happyhorse, text};
 use crate::cases::jobs::Emu;
 
 fn fast() -> Emu {
@@ -17,10 +17,6 @@ fn fast() -> Emu {
             .processing_time(ProcessingTime::Fixed(Duration::from_secs(60)))
             .time_scale(1000.0),
     )
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Every stdout line as JSON.
